@@ -1,0 +1,101 @@
+"""ONNX Runtime sessions behind VisionHost's backend interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from inference_backend_onnx.providers import choose_providers
+from inference_core.errors import BackendError, InputShapeError, ModelArtifactError, ModelNotFoundError
+from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
+
+_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64"}
+
+
+def _onnxruntime():
+    import onnxruntime  # imported lazily: core and other backends stay importable without it
+
+    return onnxruntime
+
+
+class OnnxSession(Session):
+    def __init__(self, session, providers: list[str]) -> None:
+        self._session = session
+        self.inputs = [_spec(node) for node in session.get_inputs()]
+        self.outputs = [_spec(node) for node in session.get_outputs()]
+        self._output_names = [spec.name for spec in self.outputs]
+        device = "cuda" if any(p in providers for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider")) else "cpu"
+        self.info = SessionInfo(backend=OnnxBackend.name, device=device, providers=providers)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self._check_shapes(feeds)
+        try:
+            return self._session.run(self._output_names, feeds)
+        except Exception as error:
+            raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
+
+    def close(self) -> None:
+        self._session = None
+
+    def _check_shapes(self, feeds: dict[str, np.ndarray]) -> None:
+        for spec in self.inputs:
+            array = feeds.get(spec.name)
+            if array is None:
+                raise InputShapeError(f"Missing model input {spec.name!r}.")
+            if array.ndim != len(spec.shape) or any(
+                isinstance(expected, int) and expected > 0 and expected != actual
+                for expected, actual in zip(spec.shape, array.shape)
+            ):
+                raise InputShapeError(
+                    f"Input {spec.name!r} has shape {array.shape}; the model expects {spec.shape}."
+                )
+
+
+class OnnxBackend(Backend):
+    name = "onnx"
+    auto_priority = 10
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            _onnxruntime()
+        except ImportError as error:
+            return f"onnxruntime is not installed ({error}); pip install onnxruntime or onnxruntime-gpu"
+        return None
+
+    def can_load(self, path: Path) -> bool:
+        return path.suffix.lower() == ".onnx"
+
+    def providers(self) -> list[str]:
+        present = _onnxruntime().get_available_providers()
+        return choose_providers(self.settings.onnx_execution_providers, present)
+
+    def load(self, path: Path) -> OnnxSession:
+        if not path.is_file():
+            raise ModelNotFoundError(f"Model file {path} does not exist.")
+        runtime = _onnxruntime()
+        options = runtime.SessionOptions()
+        if self.settings.intra_op_threads > 0:
+            options.intra_op_num_threads = self.settings.intra_op_threads
+        options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = self.providers()
+        try:
+            session = runtime.InferenceSession(str(path), sess_options=options, providers=providers)
+        except Exception as error:  # ORT raises its own types for corrupt or unsupported files
+            raise ModelArtifactError(f"ONNX Runtime cannot load {path.name}: {error}") from error
+        return OnnxSession(session, session.get_providers())
+
+    def describe(self) -> dict[str, object]:
+        runtime = _onnxruntime()
+        return {
+            "name": self.name,
+            "version": runtime.__version__,
+            "providers": self.providers(),
+            "available_providers": runtime.get_available_providers(),
+        }
+
+
+def _spec(node) -> TensorSpec:
+    shape = tuple(dim if isinstance(dim, (int, str)) else None for dim in node.shape)
+    return TensorSpec(name=node.name, shape=shape, dtype=_DTYPES.get(node.type, node.type))

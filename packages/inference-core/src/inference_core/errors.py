@@ -1,0 +1,79 @@
+"""One exception tree for the whole project.
+
+Every error that can reach a user derives from :class:`InferenceError` and carries the HTTP
+status it maps to, so the server needs a single handler and the SDK can map statuses back.
+"""
+
+from __future__ import annotations
+
+
+class InferenceError(Exception):
+    """Root of every error raised on purpose by VisionHost."""
+
+    status_code: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(InferenceError):
+    """The caller sent something we cannot use (bad parameter, bad request shape)."""
+
+    status_code = 400
+
+
+class ImageDecodeError(InvalidInputError):
+    """The image bytes or array could not be turned into a picture."""
+
+
+class ImageSourceNotAllowedError(InvalidInputError):
+    """The image source is refused by policy (file paths disabled, URL blocked, pickles off)."""
+
+
+class ImageFetchError(InvalidInputError):
+    """A URL image could not be downloaded."""
+
+
+class PayloadTooLargeError(InferenceError):
+    """Bytes, pixels or batch length above the configured caps."""
+
+    status_code = 413
+
+
+class InvalidModelIdError(InvalidInputError):
+    """A model id that is not `project/version`."""
+
+
+class ModelNotFoundError(InferenceError):
+    """No artifacts for this model id are available."""
+
+    status_code = 404
+
+
+class ModelArtifactError(InferenceError):
+    """Artifacts exist but are broken: missing weights, corrupt file, unreadable metadata."""
+
+    status_code = 500
+
+
+class UnsupportedModelError(ModelArtifactError):
+    """The model's outputs match no layout we know how to decode."""
+
+
+class BackendError(InferenceError):
+    """A runtime failed to load or run a model."""
+
+    status_code = 500
+
+
+class BackendUnavailableError(BackendError):
+    """No installed backend can load the artifact, or the requested backend is missing."""
+
+    status_code = 503
+
+
+class InputShapeError(BackendError):
+    """The tensor fed to a session does not fit the model's declared input."""
+
+    status_code = 400

@@ -1,0 +1,3 @@
+from inference_core.images.loading import ImageLoader
+
+__all__ = ["ImageLoader"]

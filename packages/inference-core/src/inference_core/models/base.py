@@ -1,0 +1,110 @@
+"""The model template: pre-process, forward, post-process, each a separate step.
+
+The server's dynamic batcher calls the three steps itself to gather images from many requests
+into one forward pass; the in-process `infer` strings them together for one call.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from inference_core.errors import InputShapeError
+from inference_core.images import ImageLoader
+from inference_core.params import InferenceParams
+from inference_core.preprocessing import ImageTransform
+from inference_core.runtime import Session
+from inference_core.store import ModelArtifact
+
+#: Largest batch sent to a model whose batch dimension is dynamic.
+MAX_DYNAMIC_BATCH = 16
+DEFAULT_INPUT_SIZE = 640
+
+
+@dataclass
+class PreparedImage:
+    tensor: np.ndarray  # (1, 3, H, W) float32
+    transform: ImageTransform
+
+
+class VisionModel(ABC):
+    task: ClassVar[str]
+
+    def __init__(self, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> None:
+        self.artifact = artifact
+        self.session = session
+        self.image_loader = image_loader
+        spec = session.inputs[0]
+        if len(spec.shape) != 4:
+            raise InputShapeError(f"Model input {spec.name!r} has shape {spec.shape}; expected NCHW.")
+        self.input_name = spec.name
+        self.batch_size = spec.fixed_dim(0)
+        environment = artifact.environment
+        self.input_height = spec.fixed_dim(2) or environment.resize_height or DEFAULT_INPUT_SIZE
+        self.input_width = spec.fixed_dim(3) or environment.resize_width or DEFAULT_INPUT_SIZE
+
+    @property
+    def model_id(self) -> str:
+        return self.artifact.model_id
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.artifact.class_names
+
+    def infer(self, images: Any, **kwargs: Any) -> list[Any]:
+        """Predict on one image or a list; returns one response per image, in order."""
+        started = time.perf_counter()
+        params = InferenceParams.from_kwargs(**kwargs)
+        sources = list(images) if isinstance(images, (list, tuple)) else [images]
+        prepared = [self.prepare(source, params) for source in sources]
+        outputs = self.forward([item.tensor for item in prepared])
+        responses = [
+            self.postprocess(image_outputs, item.transform, params)
+            for image_outputs, item in zip(outputs, prepared)
+        ]
+        elapsed = time.perf_counter() - started
+        for response in responses:
+            response.time = elapsed
+            response.inference_id = str(uuid.uuid4())
+        return responses
+
+    def prepare(self, source: Any, params: InferenceParams) -> PreparedImage:
+        auto_orient = self.artifact.environment.preprocessing.auto_orient
+        image = self.image_loader.load(source, auto_orient and not params.flags.disable_auto_orient)
+        return self.preprocess(image, params)
+
+    def forward(self, tensors: list[np.ndarray]) -> list[list[np.ndarray]]:
+        """Run (1, 3, H, W) tensors in as few batches as the model allows; outputs per image."""
+        chunk_size = self.batch_size or MAX_DYNAMIC_BATCH
+        per_image: list[list[np.ndarray]] = []
+        for start in range(0, len(tensors), chunk_size):
+            chunk = tensors[start : start + chunk_size]
+            batch = np.concatenate(chunk, axis=0) if len(chunk) > 1 else chunk[0]
+            if self.batch_size and len(chunk) < self.batch_size:
+                padding = np.zeros((self.batch_size - len(chunk), *batch.shape[1:]), dtype=batch.dtype)
+                batch = np.concatenate([batch, padding], axis=0)
+            outputs = self.session.run({self.input_name: batch})
+            per_image.extend([output[index : index + 1] for output in outputs] for index in range(len(chunk)))
+        return per_image
+
+    @abstractmethod
+    def preprocess(self, image: np.ndarray, params: InferenceParams) -> PreparedImage:
+        """BGR uint8 original image to a (1, 3, H, W) tensor and the transform to undo."""
+
+    @abstractmethod
+    def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams) -> Any:
+        """One image's outputs (each with a leading batch dim of 1) to its response."""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "task_type": self.task,
+            "batch_size": self.batch_size,
+            "input_height": self.input_height,
+            "input_width": self.input_width,
+        }

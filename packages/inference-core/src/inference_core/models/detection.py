@@ -1,0 +1,157 @@
+"""YOLO object detectors: the v8/v11 layout, the v5 layout and the NMS-free end-to-end layout."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from inference_core import tasks
+from inference_core.errors import UnsupportedModelError
+from inference_core.models.base import PreparedImage, VisionModel
+from inference_core.models.nms import non_max_suppression
+from inference_core.onnx_metadata import parse_literal
+from inference_core.params import InferenceParams
+from inference_core.preprocessing import ImageTransform, images_to_tensor, preprocess_image
+from inference_core.responses import ImageSize, ObjectDetectionInferenceResponse, ObjectDetectionPrediction
+
+
+class OutputLayout(Enum):
+    YOLOV8 = "yolov8"  # (B, 4 + C + extra, N): cx, cy, w, h, class scores
+    YOLOV5 = "yolov5"  # (B, N, 5 + C + extra): cx, cy, w, h, objectness, class scores
+    END_TO_END = "end2end"  # (B, N, 6 + extra): x1, y1, x2, y2, score, class
+
+
+@dataclass
+class Candidates:
+    """Detections of one image in input pixels, after confidence filtering and NMS."""
+
+    boxes: np.ndarray  # (N, 4) xyxy
+    scores: np.ndarray  # (N,)
+    class_ids: np.ndarray  # (N,)
+    extras: np.ndarray  # (N, E): mask coefficients or keypoints, empty for plain detection
+
+
+def detect_layout(output_shape: tuple, num_classes: int, extra: int, model_type: str, end2end: bool) -> OutputLayout:
+    """Tell the layout from metadata first, then from the output shape."""
+    if end2end or "yolov10" in model_type.lower():
+        return OutputLayout.END_TO_END
+    if len(output_shape) != 3:
+        raise UnsupportedModelError(f"Detection output has shape {output_shape}; expected 3 dimensions.")
+    rows, columns = output_shape[1], output_shape[2]
+    if "yolov5" in model_type.lower() or "yolov7" in model_type.lower():
+        return OutputLayout.YOLOV5
+    if rows == 4 + num_classes + extra:
+        return OutputLayout.YOLOV8
+    if columns == 5 + num_classes + extra:
+        return OutputLayout.YOLOV5
+    if columns == 6 + extra:
+        return OutputLayout.END_TO_END
+    raise UnsupportedModelError(
+        f"Cannot tell the output layout of shape {output_shape} for {num_classes} classes."
+    )
+
+
+def decode_candidates(
+    output: np.ndarray, layout: OutputLayout, num_classes: int, params: InferenceParams
+) -> Candidates:
+    """One image's raw output (no batch dim) to filtered, suppressed candidates."""
+    if layout is OutputLayout.END_TO_END:
+        return _decode_end_to_end(output, params)
+    if layout is OutputLayout.YOLOV8:
+        rows = output.T
+        class_scores = rows[:, 4 : 4 + num_classes]
+        extras = rows[:, 4 + num_classes :]
+        objectness = None
+    else:
+        rows = output
+        class_scores = rows[:, 5 : 5 + num_classes]
+        extras = rows[:, 5 + num_classes :]
+        objectness = rows[:, 4]
+    class_ids = class_scores.argmax(axis=1)
+    scores = class_scores[np.arange(len(rows)), class_ids]
+    if objectness is not None:
+        scores = scores * objectness
+    keep = np.flatnonzero(scores >= params.confidence)
+    keep = keep[np.argsort(-scores[keep], kind="stable")[: params.max_candidates]]
+    boxes = _xywh_to_xyxy(rows[keep, :4])
+    kept = non_max_suppression(
+        boxes, scores[keep], class_ids[keep], params.iou_threshold, params.class_agnostic_nms,
+        params.max_detections,
+    )
+    chosen = keep[kept]
+    return Candidates(boxes[kept], scores[chosen], class_ids[chosen], extras[chosen])
+
+
+def _decode_end_to_end(output: np.ndarray, params: InferenceParams) -> Candidates:
+    scores = output[:, 4]
+    keep = np.flatnonzero(scores >= params.confidence)
+    keep = keep[np.argsort(-scores[keep], kind="stable")[: params.max_detections]]
+    rows = output[keep]
+    return Candidates(rows[:, :4].astype(np.float64), rows[:, 4], rows[:, 5].astype(np.int64), rows[:, 6:])
+
+
+def _xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    converted = np.empty(boxes.shape, dtype=np.float64)
+    half_width, half_height = boxes[:, 2] / 2, boxes[:, 3] / 2
+    converted[:, 0] = boxes[:, 0] - half_width
+    converted[:, 1] = boxes[:, 1] - half_height
+    converted[:, 2] = boxes[:, 0] + half_width
+    converted[:, 3] = boxes[:, 1] + half_height
+    return converted
+
+
+def box_prediction(box: np.ndarray, score: float, class_id: int, class_names: list[str]) -> ObjectDetectionPrediction:
+    """A rounded xyxy box in original pixels to the wire's centre/size prediction."""
+    x1, y1, x2, y2 = (float(value) for value in box)
+    name = class_names[class_id] if 0 <= class_id < len(class_names) else str(class_id)
+    return ObjectDetectionPrediction(
+        x=(x1 + x2) / 2, y=(y1 + y2) / 2, width=x2 - x1, height=y2 - y1,
+        confidence=float(score), class_name=name, class_id=int(class_id),
+        detection_id=str(uuid.uuid4()),
+    )
+
+
+class YoloDetector(VisionModel):
+    """Object detection for every YOLO output layout we know."""
+
+    task = tasks.OBJECT_DETECTION
+    #: Number of per-candidate values after the class scores (mask coefficients, keypoints).
+    extra_values = 0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        end2end = parse_literal(self.artifact.file_metadata.get("end2end"), default=False) is True
+        self.layout = detect_layout(
+            tuple(self.session.outputs[0].shape), len(self.class_names), self.extra_values,
+            self.artifact.model_type, end2end,
+        )
+
+    def preprocess(self, image: np.ndarray, params: InferenceParams) -> PreparedImage:
+        resized, transform = preprocess_image(
+            image, self.artifact.environment.preprocessing, self.input_width, self.input_height, params.flags
+        )
+        return PreparedImage(images_to_tensor([resized]), transform)
+
+    def candidates(self, outputs: list[np.ndarray], params: InferenceParams) -> Candidates:
+        found = decode_candidates(outputs[0][0], self.layout, len(self.class_names), params)
+        if params.class_filter is not None:
+            wanted = [name in params.class_filter for name in self._names_for(found.class_ids)]
+            found = Candidates(found.boxes[wanted], found.scores[wanted], found.class_ids[wanted], found.extras[wanted])
+        return found
+
+    def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams):
+        found = self.candidates(outputs, params)
+        boxes = np.round(transform.to_original(found.boxes))
+        predictions = [
+            box_prediction(box, score, int(class_id), self.class_names)
+            for box, score, class_id in zip(boxes, found.scores, found.class_ids)
+        ]
+        return ObjectDetectionInferenceResponse(
+            image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
+        )
+
+    def _names_for(self, class_ids: np.ndarray) -> list[str]:
+        return [self.class_names[i] if 0 <= i < len(self.class_names) else str(i) for i in class_ids]

@@ -1,0 +1,83 @@
+"""Collects backends from entry points (or an explicit plugin list) once, tolerating failures."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+
+import pluggy
+
+from inference_core.plugins import hookspecs
+from inference_core.runtime import Backend
+
+ENTRY_POINT_GROUP = "inference.backends"
+
+
+@dataclass
+class BackendRegistry:
+    """Backend classes by name, plus what failed to load and why."""
+
+    backends: dict[str, type[Backend]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def available(self) -> dict[str, type[Backend]]:
+        return {
+            name: backend
+            for name, backend in self.backends.items()
+            if backend.unavailable_reason() is None
+        }
+
+    def unavailable(self) -> dict[str, str]:
+        """Every backend that cannot be used, with the reason, including plugin load failures."""
+        reasons = dict(self.failures)
+        for name, backend in self.backends.items():
+            reason = backend.unavailable_reason()
+            if reason is not None:
+                reasons[name] = reason
+        return reasons
+
+
+def build_backend_registry(plugins: list[object] | None = None) -> BackendRegistry:
+    """Build the registry from `plugins`, or from the installed entry points when None."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    registry = BackendRegistry()
+    for name, plugin in _plugins(plugins, registry):
+        manager.register(plugin, name=name)
+    for backend_classes in manager.hook.register_backends():
+        for backend in backend_classes:
+            _add_backend(registry, backend)
+    return registry
+
+
+def _plugins(plugins: list[object] | None, registry: BackendRegistry):
+    if plugins is not None:
+        for index, plugin in enumerate(plugins):
+            yield getattr(plugin, "__name__", f"plugin-{index}"), plugin
+        return
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            yield entry_point.name, _load_entry_point(entry_point.value)
+        except Exception as error:  # a broken plugin must not take the server down
+            registry.failures[entry_point.name] = f"{type(error).__name__}: {error}"
+
+
+def _load_entry_point(value: str) -> ModuleType | object:
+    module_name, _, attribute = value.partition(":")
+    module = importlib.import_module(module_name.strip())
+    return getattr(module, attribute.strip()) if attribute else module
+
+
+def _add_backend(registry: BackendRegistry, backend: type[Backend]) -> None:
+    name = getattr(backend, "name", None)
+    if not isinstance(name, str) or not (isinstance(backend, type) and issubclass(backend, Backend)):
+        registry.failures[repr(backend)] = "not a Backend subclass with a string `name`"
+        return
+    if name in registry.backends:
+        registry.failures[f"{name} ({backend.__module__})"] = (
+            f"duplicate backend name {name!r}: already provided by {registry.backends[name].__module__}"
+        )
+        return
+    registry.backends[name] = backend

@@ -1,0 +1,118 @@
+"""Prediction and response types carrying exactly the wire-format fields.
+
+`to_dict()` gives the JSON dict the server sends (None fields left out). `dict()` accepts the
+keyword arguments pydantic models take, because `supervision.Detections.from_inference` calls
+`result.dict(exclude_none=True, by_alias=True)` on Roboflow's response objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def _serialise(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_serialise(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _serialise(item) for key, item in value.items()}
+    return value
+
+
+class WireObject:
+    """Mixin: dataclass to wire dict, renaming `class_name` to `class`, dropping None."""
+
+    def to_dict(self) -> dict[str, Any]:
+        result = {}
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            if value is None:
+                continue
+            result["class" if spec.name == "class_name" else spec.name] = _serialise(value)
+        return result
+
+    def dict(self, **_: Any) -> dict[str, Any]:
+        return self.to_dict()
+
+
+@dataclass
+class Point(WireObject):
+    x: float
+    y: float
+
+
+@dataclass
+class Keypoint(WireObject):
+    x: float
+    y: float
+    confidence: float
+    class_id: int
+    class_name: str
+
+
+@dataclass
+class ObjectDetectionPrediction(WireObject):
+    x: float
+    y: float
+    width: float
+    height: float
+    confidence: float
+    class_name: str
+    class_id: int
+    detection_id: str
+    points: list[Point] | None = None
+    mask_format: str | None = None
+    rle: dict[str, Any] | None = None
+    keypoints: list[Keypoint] | None = None
+
+
+@dataclass
+class ImageSize(WireObject):
+    width: int
+    height: int
+
+
+@dataclass
+class InferenceResponse(WireObject):
+    image: ImageSize
+    predictions: Any
+    inference_id: str | None = None
+    time: float | None = None
+    visualization: str | None = None
+
+
+@dataclass
+class ObjectDetectionInferenceResponse(InferenceResponse):
+    predictions: list[ObjectDetectionPrediction] = field(default_factory=list)
+
+
+@dataclass
+class InstanceSegmentationInferenceResponse(ObjectDetectionInferenceResponse):
+    pass
+
+
+@dataclass
+class KeypointsDetectionInferenceResponse(ObjectDetectionInferenceResponse):
+    pass
+
+
+@dataclass
+class ClassificationPrediction(WireObject):
+    class_name: str
+    class_id: int
+    confidence: float
+
+
+@dataclass
+class ClassificationInferenceResponse(InferenceResponse):
+    predictions: list[ClassificationPrediction] = field(default_factory=list)
+    top: str = ""
+    confidence: float = 0.0
+
+
+@dataclass
+class MultiLabelClassificationInferenceResponse(InferenceResponse):
+    predictions: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    predicted_classes: list[str] = field(default_factory=list)

@@ -1,0 +1,78 @@
+"""The contract between models and runtimes.
+
+A backend turns an artifact file into a :class:`Session`: named arrays in, arrays out. Models
+never learn which runtime answered; backends never learn which task they serve.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from inference_core.settings import CoreSettings
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A model input or output. Symbolic dimensions are strings, unknown ones None."""
+
+    name: str
+    shape: tuple[int | str | None, ...]
+    dtype: str = "float32"
+
+    def fixed_dim(self, index: int) -> int | None:
+        value = self.shape[index] if index < len(self.shape) else None
+        return value if isinstance(value, int) and value > 0 else None
+
+
+@dataclass
+class SessionInfo:
+    backend: str
+    device: str
+    providers: list[str] = field(default_factory=list)
+
+
+class Session(ABC):
+    """One loaded model in one runtime. Implementations must allow concurrent `run` calls."""
+
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    info: SessionInfo
+
+    @abstractmethod
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run the model; outputs come back in the order of `outputs`."""
+
+    def close(self) -> None:  # noqa: B027 - optional for backends with nothing to free
+        """Free the runtime's resources."""
+
+
+class Backend(ABC):
+    """A runtime plugin. Constructed once per process with the core settings."""
+
+    name: ClassVar[str]
+    #: Higher wins when the setting is `auto` and several backends can load an artifact.
+    auto_priority: ClassVar[int] = 0
+
+    def __init__(self, settings: CoreSettings) -> None:
+        self.settings = settings
+
+    @classmethod
+    @abstractmethod
+    def unavailable_reason(cls) -> str | None:
+        """None when the runtime can be used here, else a sentence saying why not."""
+
+    @abstractmethod
+    def can_load(self, path: Path) -> bool:
+        """Whether this backend understands the artifact file at `path`."""
+
+    @abstractmethod
+    def load(self, path: Path) -> Session:
+        """Open a session; raise a BackendError subclass on failure."""
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name}

@@ -1,0 +1,187 @@
+"""The on-disk model store, in the layout Roboflow Inference writes under MODEL_CACHE_DIR.
+
+`{cache}/{project}/{version}/` holds `weights.onnx` (or `weights.xml` + `weights.bin`),
+`environment.json`, `class_names.txt`, `model_type.json` and, for pose, `keypoints_metadata.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inference_core import tasks
+from inference_core.environment import SOURCE_KEY, ULTRALYTICS_SOURCE, ModelEnvironment, parse_environment
+from inference_core.errors import InvalidInputError, ModelArtifactError, ModelNotFoundError
+from inference_core.model_ids import parse_model_id
+from inference_core.onnx_metadata import parse_literal, read_onnx_metadata
+
+WEIGHTS_FILES = ("weights.onnx", "weights.xml")
+
+
+@dataclass
+class ModelArtifact:
+    """Everything on disk about one model, parsed."""
+
+    model_id: str
+    directory: Path
+    weights_path: Path
+    task: str
+    model_type: str
+    class_names: list[str]
+    environment: ModelEnvironment
+    keypoints_metadata: list[dict[str, Any]] | None = None
+    file_metadata: dict[str, str] = field(default_factory=dict)
+
+    def keypoint_names(self, class_id: int) -> dict[int, str]:
+        for entry in self.keypoints_metadata or []:
+            if int(entry.get("object_class_id", -1)) == class_id:
+                return {int(key): str(name) for key, name in entry.get("keypoints", {}).items()}
+        return {}
+
+
+class ModelStore:
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = Path(cache_dir)
+
+    def model_dir(self, model_id: str) -> Path:
+        parsed = parse_model_id(model_id)
+        return self.cache_dir / parsed.project / parsed.version
+
+    def has(self, model_id: str) -> bool:
+        directory = self.model_dir(model_id)
+        return any((directory / name).is_file() for name in WEIGHTS_FILES)
+
+    def list_models(self) -> list[str]:
+        if not self.cache_dir.is_dir():
+            return []
+        found = []
+        for weights in sorted(self.cache_dir.glob("*/*/weights.*")):
+            if weights.name in WEIGHTS_FILES:
+                found.append(f"{weights.parent.parent.name}/{weights.parent.name}")
+        return found
+
+    def remove(self, model_id: str) -> None:
+        directory = self.model_dir(model_id)
+        if not directory.is_dir():
+            raise ModelNotFoundError(f"Model {model_id!r} is not in the model store.")
+        shutil.rmtree(directory)
+
+    def read(self, model_id: str) -> ModelArtifact:
+        directory = self.model_dir(model_id)
+        weights = next((directory / name for name in WEIGHTS_FILES if (directory / name).is_file()), None)
+        if weights is None:
+            raise ModelNotFoundError(
+                f"Model {model_id!r} was not found in the model store ({self.cache_dir})."
+            )
+        environment_raw = _read_json(directory / "environment.json", default={})
+        environment = parse_environment(environment_raw)
+        file_metadata = read_onnx_metadata(weights) if weights.suffix == ".onnx" else {}
+        model_type_info = _read_json(directory / "model_type.json", default={})
+        return ModelArtifact(
+            model_id=str(parse_model_id(model_id)),
+            directory=directory,
+            weights_path=weights,
+            task=_task(model_type_info, file_metadata),
+            model_type=str(model_type_info.get("model_type") or _model_type_from(file_metadata)),
+            class_names=_class_names(directory, environment, file_metadata),
+            environment=environment,
+            keypoints_metadata=_read_json(directory / "keypoints_metadata.json", default=None),
+            file_metadata=file_metadata,
+        )
+
+    def import_ultralytics_onnx(self, onnx_path: Path, model_id: str, overwrite: bool = False) -> ModelArtifact:
+        """Bring your own model: file a plain Ultralytics ONNX export under `model_id`."""
+        onnx_path = Path(onnx_path)
+        metadata = read_onnx_metadata(onnx_path)
+        task = tasks.normalise_task(metadata.get("task", ""))
+        names = parse_literal(metadata.get("names"), default=None)
+        if task is None or not isinstance(names, dict):
+            raise InvalidInputError(
+                f"{onnx_path.name} has no Ultralytics metadata (task, names); export it with "
+                "Ultralytics' `model.export(format='onnx')`."
+            )
+        directory = self.model_dir(model_id)
+        if directory.exists() and not overwrite:
+            raise InvalidInputError(f"Model {model_id!r} already exists; pass overwrite to replace it.")
+        _write_model_directory(directory, onnx_path, _import_files(model_id, metadata, task, names))
+        return self.read(model_id)
+
+
+def _import_files(model_id: str, metadata: dict[str, str], task: str, names: dict) -> dict[str, str]:
+    size = parse_literal(metadata.get("imgsz"), default=[640, 640])
+    height, width = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    resize_format = "Stretch to" if task == tasks.CLASSIFICATION else "Fit (grey edges) in"
+    class_names = [str(names[key]) for key in sorted(names)]
+    environment = {
+        "PREPROCESSING": {"resize": {"enabled": True, "width": width, "height": height, "format": resize_format}},
+        "CLASS_MAP": {str(index): name for index, name in enumerate(class_names)},
+        SOURCE_KEY: ULTRALYTICS_SOURCE,
+    }
+    files = {
+        "environment.json": json.dumps(environment, indent=2),
+        "class_names.txt": "\n".join(class_names) + "\n",
+        "model_type.json": json.dumps(
+            {"project_task_type": task, "model_type": _model_type_from(metadata), "model_id": model_id}
+        ),
+    }
+    keypoint_shape = parse_literal(metadata.get("kpt_shape"), default=None)
+    if task == tasks.KEYPOINT_DETECTION and keypoint_shape:
+        keypoints = {str(index): f"keypoint_{index}" for index in range(int(keypoint_shape[0]))}
+        files["keypoints_metadata.json"] = json.dumps(
+            [{"object_class_id": class_id, "keypoints": keypoints} for class_id in range(len(class_names))]
+        )
+    return files
+
+
+def _write_model_directory(directory: Path, weights: Path, files: dict[str, str]) -> None:
+    """Write into a temporary sibling, then swap it in, so a failure leaves nothing half-written."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        shutil.copyfile(weights, staging / "weights.onnx")
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelArtifactError(f"{path.name} of model in {path.parent} is not valid JSON.") from error
+
+
+def _task(model_type_info: dict[str, Any], metadata: dict[str, str]) -> str:
+    for candidate in (model_type_info.get("project_task_type"), metadata.get("task")):
+        if isinstance(candidate, str) and tasks.normalise_task(candidate):
+            return tasks.normalise_task(candidate)
+    return tasks.OBJECT_DETECTION
+
+
+def _model_type_from(metadata: dict[str, str]) -> str:
+    match = re.search(r"YOLO\s*(v?\d+[a-z]*)", metadata.get("description", ""), re.IGNORECASE)
+    return f"yolo{match.group(1).lower()}" if match else "ultralytics"
+
+
+def _class_names(directory: Path, environment: ModelEnvironment, metadata: dict[str, str]) -> list[str]:
+    names_file = directory / "class_names.txt"
+    if names_file.is_file():
+        lines = names_file.read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+    if environment.class_map:
+        return [environment.class_map[key] for key in sorted(environment.class_map)]
+    names = parse_literal(metadata.get("names"), default={})
+    return [str(names[key]) for key in sorted(names)] if isinstance(names, dict) else []
