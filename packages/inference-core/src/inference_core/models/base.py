@@ -74,9 +74,12 @@ class VisionModel(ABC):
         return responses
 
     def prepare(self, source: Any, params: InferenceParams) -> PreparedImage:
+        return self.preprocess(self.load_image(source, params), params)
+
+    def load_image(self, source: Any, params: InferenceParams) -> np.ndarray:
+        """The original BGR image, oriented as this model's pre-processing asks."""
         auto_orient = self.artifact.environment.preprocessing.auto_orient
-        image = self.image_loader.load(source, auto_orient and not params.flags.disable_auto_orient)
-        return self.preprocess(image, params)
+        return self.image_loader.load(source, auto_orient and not params.flags.disable_auto_orient)
 
     def forward(self, tensors: list[np.ndarray]) -> list[list[np.ndarray]]:
         """Run (1, 3, H, W) tensors in as few batches as the model allows; outputs per image."""
