@@ -27,6 +27,9 @@ class InferenceParams:
     mask_decode_mode: str = "accurate"
     tradeoff_factor: float = 0.0
     response_mask_format: str = "polygon"
+    visualize_predictions: bool = False
+    visualization_labels: bool = False
+    visualization_stroke_width: int = 1
     flags: PreprocessingFlags = field(default_factory=PreprocessingFlags)
 
     @classmethod
@@ -44,6 +47,11 @@ class InferenceParams:
             tradeoff_factor=_fraction(kwargs.get("tradeoff_factor"), "tradeoff_factor", 0.0),
             response_mask_format=_choice(
                 kwargs.get("response_mask_format"), "response_mask_format", MASK_FORMATS
+            ),
+            visualize_predictions=bool(kwargs.get("visualize_predictions") or False),
+            visualization_labels=bool(kwargs.get("visualization_labels") or False),
+            visualization_stroke_width=_positive_int(
+                kwargs.get("visualization_stroke_width"), "visualization_stroke_width", 1
             ),
             flags=PreprocessingFlags(
                 disable_auto_orient=bool(kwargs.get("disable_preproc_auto_orient") or False),

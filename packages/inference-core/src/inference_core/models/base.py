@@ -20,6 +20,7 @@ from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform
 from inference_core.runtime import Session
 from inference_core.store import ModelArtifact
+from inference_core.visualization import draw_predictions, encode_jpeg_base64
 
 #: Largest batch sent to a model whose batch dimension is dynamic.
 MAX_DYNAMIC_BATCH = 16
@@ -30,6 +31,7 @@ DEFAULT_INPUT_SIZE = 640
 class PreparedImage:
     tensor: np.ndarray  # (1, 3, H, W) float32
     transform: ImageTransform
+    original: np.ndarray | None = None  # kept only when predictions are to be drawn
 
 
 class VisionModel(ABC):
@@ -63,10 +65,7 @@ class VisionModel(ABC):
         sources = list(images) if isinstance(images, (list, tuple)) else [images]
         prepared = [self.prepare(source, params) for source in sources]
         outputs = self.forward([item.tensor for item in prepared])
-        responses = [
-            self.postprocess(image_outputs, item.transform, params)
-            for image_outputs, item in zip(outputs, prepared)
-        ]
+        responses = [self.finish(image_outputs, item, params) for image_outputs, item in zip(outputs, prepared)]
         elapsed = time.perf_counter() - started
         for response in responses:
             response.time = elapsed

@@ -1,0 +1,1 @@
+"""Test helpers shipped with core so that every backend package runs the same checks."""
