@@ -73,7 +73,11 @@ class VisionModel(ABC):
         return responses
 
     def prepare(self, source: Any, params: InferenceParams) -> PreparedImage:
-        return self.preprocess(self.load_image(source, params), params)
+        image = self.load_image(source, params)
+        prepared = self.preprocess(image, params)
+        if params.visualize_predictions:
+            prepared.original = image
+        return prepared
 
     def load_image(self, source: Any, params: InferenceParams) -> np.ndarray:
         """The original BGR image, oriented as this model's pre-processing asks."""
@@ -93,6 +97,24 @@ class VisionModel(ABC):
             outputs = self.session.run({self.input_name: batch})
             per_image.extend([output[index : index + 1] for output in outputs] for index in range(len(chunk)))
         return per_image
+
+    def finish(self, outputs: list[np.ndarray], prepared: PreparedImage, params: InferenceParams) -> Any:
+        """Post-process one image and, when asked, attach the drawn predictions (base64 JPEG)."""
+        response = self.postprocess(outputs, prepared.transform, params)
+        if params.visualize_predictions and prepared.original is not None:
+            response.visualization = encode_jpeg_base64(self.draw(prepared.original, response, params))
+        return response
+
+    def draw(self, image: np.ndarray, response: Any, params: InferenceParams) -> np.ndarray:
+        """The original image with this response drawn in the model's class colours."""
+        return draw_predictions(
+            image, response, self.artifact.environment.colors, params.visualization_stroke_width,
+            params.visualization_labels, self.skeleton(),
+        )
+
+    def skeleton(self) -> list[tuple[int, int]]:
+        """Keypoint index pairs to join when drawing; pose models override."""
+        return []
 
     @abstractmethod
     def preprocess(self, image: np.ndarray, params: InferenceParams) -> PreparedImage:
