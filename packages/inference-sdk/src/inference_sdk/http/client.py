@@ -1,0 +1,265 @@
+"""`InferenceHTTPClient`: the public face of the client, sync and async.
+
+Each public method picks an operation from `operations.py` and hands it to an executor: the
+sync one over a long-lived `httpx.Client`, the async one over an `httpx.AsyncClient` opened per
+call (so it works from any event loop). No method's logic lives here, only client state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import numpy as np
+
+from inference_sdk.config import is_roboflow_hosted
+from inference_sdk.http import operations
+from inference_sdk.http.entities import (
+    HTTPClientMode,
+    InferenceConfiguration,
+    ModelDescription,
+    RegisteredModels,
+    ServerInfo,
+)
+from inference_sdk.http.executors import DEFAULT_TIMEOUT, AsyncExecutor, SyncExecutor
+from inference_sdk.http.images import ImagesReference
+from inference_sdk.http.protocol import Operation, RetryPolicy, T
+from inference_sdk.http.streams import frames
+
+InferenceInput = Any  # ImagesReference, or a (nested) list of them
+
+
+class InferenceHTTPClient:
+    """Client for a VisionHost or Roboflow Inference server.
+
+    >>> client = InferenceHTTPClient(api_url="http://localhost:9001", api_key="...")
+    >>> client.infer("image.jpg", model_id="project/1")
+
+    Keyword-only extras (not in Roboflow's client): `timeout` (seconds or an `httpx.Timeout`),
+    `retry` (a `RetryPolicy`) and `transport` (an httpx transport, e.g. `httpx.MockTransport`
+    in tests; it serves both the sync and the async methods).
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.__api_url = api_url.rstrip("/")
+        self.__api_key = api_key
+        self.__configuration = InferenceConfiguration.init_default()
+        self.__client_mode = HTTPClientMode.V0 if is_roboflow_hosted(api_url) else HTTPClientMode.V1
+        self.__selected_model: str | None = None
+        self.__retry = retry or RetryPolicy()
+        self.__httpx_options = {"timeout": timeout, "transport": transport, "follow_redirects": True}
+        self.__sync_client: httpx.Client | None = None
+
+    @classmethod
+    def init(cls, api_url: str, api_key: str | None = None) -> InferenceHTTPClient:
+        return cls(api_url=api_url, api_key=api_key)
+
+    # --- State ---------------------------------------------------------------------------------
+
+    @property
+    def inference_configuration(self) -> InferenceConfiguration:
+        return self.__configuration
+
+    @property
+    def client_mode(self) -> HTTPClientMode:
+        return self.__client_mode
+
+    @property
+    def selected_model(self) -> str | None:
+        return self.__selected_model
+
+    def configure(self, inference_configuration: InferenceConfiguration) -> InferenceHTTPClient:
+        self.__configuration = inference_configuration
+        return self
+
+    @contextmanager
+    def use_configuration(
+        self, inference_configuration: InferenceConfiguration
+    ) -> Generator[InferenceHTTPClient, None, None]:
+        previous, self.__configuration = self.__configuration, inference_configuration
+        try:
+            yield self
+        finally:
+            self.__configuration = previous
+
+    def select_api_v0(self) -> InferenceHTTPClient:
+        self.__client_mode = HTTPClientMode.V0
+        return self
+
+    def select_api_v1(self) -> InferenceHTTPClient:
+        self.__client_mode = HTTPClientMode.V1
+        return self
+
+    @contextmanager
+    def use_api_v0(self) -> Generator[InferenceHTTPClient, None, None]:
+        with self.__temporary_mode(HTTPClientMode.V0):
+            yield self
+
+    @contextmanager
+    def use_api_v1(self) -> Generator[InferenceHTTPClient, None, None]:
+        with self.__temporary_mode(HTTPClientMode.V1):
+            yield self
+
+    def select_model(self, model_id: str) -> InferenceHTTPClient:
+        self.__selected_model = model_id
+        return self
+
+    @contextmanager
+    def use_model(self, model_id: str) -> Generator[InferenceHTTPClient, None, None]:
+        previous, self.__selected_model = self.__selected_model, model_id
+        try:
+            yield self
+        finally:
+            self.__selected_model = previous
+
+    # --- Server and models ---------------------------------------------------------------------
+
+    def get_server_info(self) -> ServerInfo:
+        return self.__run(operations.get_server_info(self.__session()))
+
+    async def get_server_info_async(self) -> ServerInfo:
+        return await self.__run_async(operations.get_server_info(self.__session()))
+
+    def list_loaded_models(self) -> RegisteredModels:
+        return self.__run(operations.list_loaded_models(self.__session()))
+
+    async def list_loaded_models_async(self) -> RegisteredModels:
+        return await self.__run_async(operations.list_loaded_models(self.__session()))
+
+    def load_model(self, model_id: str, set_as_default: bool = False) -> RegisteredModels:
+        return self.__run(self.__load_model(model_id, set_as_default))
+
+    async def load_model_async(self, model_id: str, set_as_default: bool = False) -> RegisteredModels:
+        return await self.__run_async(self.__load_model(model_id, set_as_default))
+
+    def unload_model(self, model_id: str) -> RegisteredModels:
+        return self.__run(self.__unload_model(model_id))
+
+    async def unload_model_async(self, model_id: str) -> RegisteredModels:
+        return await self.__run_async(self.__unload_model(model_id))
+
+    def unload_all_models(self) -> RegisteredModels:
+        return self.__run(self.__unload_all_models())
+
+    async def unload_all_models_async(self) -> RegisteredModels:
+        return await self.__run_async(self.__unload_all_models())
+
+    def get_model_description(self, model_id: str, allow_loading: bool = True) -> ModelDescription:
+        return self.__run(operations.get_model_description(self.__session(), model_id, allow_loading))
+
+    async def get_model_description_async(
+        self, model_id: str, allow_loading: bool = True
+    ) -> ModelDescription:
+        return await self.__run_async(
+            operations.get_model_description(self.__session(), model_id, allow_loading)
+        )
+
+    # --- Inference -----------------------------------------------------------------------------
+
+    def infer(self, inference_input: InferenceInput, model_id: str | None = None) -> dict | list[dict]:
+        """Predictions for one image (a dict) or a list of images (a list, in input order)."""
+        return self.__run(operations.infer(self.__session(), inference_input, model_id))
+
+    async def infer_async(
+        self, inference_input: InferenceInput, model_id: str | None = None
+    ) -> dict | list[dict]:
+        return await self.__run_async(operations.infer(self.__session(), inference_input, model_id))
+
+    def infer_from_api_v0(self, inference_input: InferenceInput, model_id: str | None = None) -> Any:
+        return self.__run(operations.infer_from_api_v0(self.__session(), inference_input, model_id))
+
+    async def infer_from_api_v0_async(
+        self, inference_input: InferenceInput, model_id: str | None = None
+    ) -> Any:
+        return await self.__run_async(
+            operations.infer_from_api_v0(self.__session(), inference_input, model_id)
+        )
+
+    def infer_from_api_v1(self, inference_input: InferenceInput, model_id: str | None = None) -> Any:
+        return self.__run(operations.infer_from_api_v1(self.__session(), inference_input, model_id))
+
+    async def infer_from_api_v1_async(
+        self, inference_input: InferenceInput, model_id: str | None = None
+    ) -> Any:
+        return await self.__run_async(
+            operations.infer_from_api_v1(self.__session(), inference_input, model_id)
+        )
+
+    def infer_on_stream(
+        self, input_uri: str | int, model_id: str | None = None
+    ) -> Iterator[tuple[str | int, np.ndarray, dict]]:
+        """Yield (reference, BGR frame, prediction) for each frame of a video file, stream or
+        camera index (references are frame indices), or each image of a folder (file paths)."""
+        extensions = self.__configuration.image_extensions_for_directory_scan
+        for reference, frame in frames(input_uri, extensions):
+            yield reference, frame, self.infer(frame, model_id=model_id)
+
+    # --- Connection ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the pooled connections of the sync methods (reopened on the next call)."""
+        if self.__sync_client is not None:
+            self.__sync_client.close()
+            self.__sync_client = None
+
+    def __enter__(self) -> InferenceHTTPClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # --- Internals -----------------------------------------------------------------------------
+
+    def __session(self) -> operations.Session:
+        return operations.Session(
+            api_url=self.__api_url,
+            api_key=self.__api_key,
+            mode=self.__client_mode,
+            configuration=self.__configuration,
+            selected_model=self.__selected_model,
+            retry=self.__retry,
+        )
+
+    def __run(self, operation: Operation[T]) -> T:
+        if self.__sync_client is None:
+            self.__sync_client = httpx.Client(**self.__httpx_options)
+        return SyncExecutor(self.__sync_client).run(operation)
+
+    async def __run_async(self, operation: Operation[T]) -> T:
+        async with httpx.AsyncClient(**self.__httpx_options) as client:
+            return await AsyncExecutor(client).run(operation)
+
+    @contextmanager
+    def __temporary_mode(self, mode: HTTPClientMode) -> Generator[None, None, None]:
+        previous, self.__client_mode = self.__client_mode, mode
+        try:
+            yield
+        finally:
+            self.__client_mode = previous
+
+    def __load_model(self, model_id: str, set_as_default: bool) -> Operation[RegisteredModels]:
+        models = yield from operations.load_model(self.__session(), model_id)
+        if set_as_default:
+            self.__selected_model = model_id
+        return models
+
+    def __unload_model(self, model_id: str) -> Operation[RegisteredModels]:
+        models = yield from operations.unload_model(self.__session(), model_id)
+        if self.__selected_model == model_id:
+            self.__selected_model = None
+        return models
+
+    def __unload_all_models(self) -> Operation[RegisteredModels]:
+        models = yield from operations.unload_all_models(self.__session())
+        self.__selected_model = None
+        return models
