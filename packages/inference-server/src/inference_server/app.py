@@ -1,0 +1,89 @@
+"""The app factory: settings in, a FastAPI app with every route, limit and handler out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import inference_server
+from inference_core.api import build_manager
+from inference_core.manager import ModelManager
+from inference_server.errors import install_error_handlers
+from inference_server.limits import BodySizeLimitMiddleware
+from inference_server.metrics import Metrics, MetricsMiddleware
+from inference_server.routes import info, infer, legacy, models
+from inference_server.runner import InferenceRunner
+from inference_server.settings import ServerSettings
+from inference_server.state import ServerState
+
+logger = logging.getLogger("inference_server")
+
+
+def create_app(settings: ServerSettings | None = None, manager: ModelManager | None = None) -> FastAPI:
+    """Build the app; `manager` overrides the one built from settings (tests, embedding)."""
+    settings = settings or ServerSettings.from_env()
+    manager = manager or build_manager(settings.core)
+    metrics = Metrics(loaded_models=manager.loaded_ids)
+    state = ServerState(settings, manager, InferenceRunner(manager, settings, metrics), metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        preload = asyncio.ensure_future(_preload(state))
+        try:
+            yield
+        finally:
+            preload.cancel()
+            state.runner.shutdown()
+
+    app = FastAPI(
+        title="VisionHost Inference Server",
+        version=inference_server.__version__,
+        description="A self-hosted, Roboflow-Inference-compatible computer vision server.",
+        lifespan=lifespan,
+    )
+    app.state.server = state
+    install_error_handlers(app)
+    # Fixed paths first: the legacy catch-all would otherwise read /model/registry as a model id.
+    app.include_router(info.router)
+    app.include_router(models.router)
+    app.include_router(infer.router)
+    if settings.legacy_route_enabled:
+        app.include_router(legacy.router)
+    _add_middleware(app, settings, metrics)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn's factory entry point (used with several workers)."""
+    return create_app(ServerSettings.from_env())
+
+
+def _add_middleware(app: FastAPI, settings: ServerSettings, metrics: Metrics) -> None:
+    # Added innermost first: the body cap sits inside metrics, so refusals are counted too.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allowed_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+
+async def _preload(state: ServerState) -> None:
+    """Load PRELOAD_MODELS (pinned) in the background; /readiness answers 503 until done."""
+    for model_id in state.settings.preload_models:
+        try:
+            await state.runner.model(model_id, pin=True)
+            logger.info("Preloaded model %s", model_id)
+        except Exception as error:  # the server keeps serving; readiness says what went wrong
+            message = getattr(error, "message", str(error))
+            state.not_ready_reason = f"Preloading model {model_id!r} failed: {message}"
+            logger.error(state.not_ready_reason)
+            return
+    state.ready = True

@@ -1,0 +1,1 @@
+"""The `inference` command line: server start/stop/status, one-off inference, the model store."""

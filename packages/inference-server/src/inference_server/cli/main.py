@@ -1,0 +1,76 @@
+"""Entry point of the `inference` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inference_core.errors import InferenceError
+from inference_server.cli import infer_cmd, models_cmd, server_cmd
+from inference_server.settings import DEFAULT_PORT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inference", description="VisionHost: a self-hosted inference server.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_server(commands)
+    _add_infer(commands)
+    _add_models(commands)
+    return parser
+
+
+def _add_server(commands) -> None:
+    server = commands.add_parser("server", help="start, stop or check the server")
+    actions = server.add_subparsers(dest="action", required=True)
+    start = actions.add_parser("start", help="start the server (container if available, else local)")
+    start.add_argument("--port", type=int, default=DEFAULT_PORT)
+    start.add_argument("--host", default="0.0.0.0", help="address to bind (local server)")
+    start.add_argument("--env-file", help="KEY=VALUE settings file")
+    start.add_argument("--image", help="container image (default: the CPU image, GPU if one is visible)")
+    start.add_argument("--local", action="store_true", help="run as a local process, never a container")
+    start.add_argument("-v", "--volume", action="append", help="host:container volume (containers)")
+    start.set_defaults(handler=server_cmd.start)
+    actions.add_parser("status", help="is the server running?").set_defaults(handler=server_cmd.status)
+    actions.add_parser("stop", help="stop the server").set_defaults(handler=server_cmd.stop)
+
+
+def _add_infer(commands) -> None:
+    infer = commands.add_parser("infer", help="predict on one image")
+    infer.add_argument("image", help="image file or http(s) URL")
+    infer.add_argument("--model-id", required=True)
+    infer.add_argument("--api-url", help="send to this server instead of running in-process")
+    infer.add_argument("--api-key")
+    infer.add_argument("--confidence", type=float, default=0.4)
+    infer.add_argument("--overlap", type=float, default=0.3, help="NMS IoU threshold")
+    infer.set_defaults(handler=infer_cmd.infer)
+
+
+def _add_models(commands) -> None:
+    models = commands.add_parser("models", help="manage the local model store")
+    models.add_argument("--cache-dir", help="model store (default: MODEL_CACHE_DIR)")
+    actions = models.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="models in the store").set_defaults(handler=models_cmd.list_models)
+    add = actions.add_parser("import", help="bring your own Ultralytics ONNX export")
+    add.add_argument("path")
+    add.add_argument("--model-id", required=True, help="project/version to file it under")
+    add.add_argument("--overwrite", action="store_true")
+    add.set_defaults(handler=models_cmd.import_model)
+    remove = actions.add_parser("remove", help="delete a model from the store")
+    remove.add_argument("model_id")
+    remove.set_defaults(handler=models_cmd.remove_model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InferenceError as error:
+        print(f"Error: {error.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""`inference models list|import|remove`: the local model store (MODEL_CACHE_DIR)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from inference_core.errors import InferenceError
+from inference_core.settings import CoreSettings
+from inference_core.store import ModelStore
+
+
+def _store(args) -> ModelStore:
+    cache = Path(args.cache_dir) if args.cache_dir else CoreSettings.from_env().model_cache_dir
+    return ModelStore(cache)
+
+
+def list_models(args) -> int:
+    store = _store(args)
+    model_ids = store.list_models()
+    if not model_ids:
+        print(f"No models in {store.cache_dir}.")
+        return 0
+    rows = [("MODEL ID", "TASK", "MODEL TYPE", "CLASSES")]
+    for model_id in model_ids:
+        try:
+            artifact = store.read(model_id)
+            rows.append((model_id, artifact.task, artifact.model_type, str(len(artifact.class_names))))
+        except InferenceError as error:
+            rows.append((model_id, "?", f"unreadable: {error.message}", "?"))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3])
+    print(f"({len(model_ids)} in {store.cache_dir})")
+    return 0
+
+
+def import_model(args) -> int:
+    store = _store(args)
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"{path} does not exist.", file=sys.stderr)
+        return 2
+    print(f"Importing {path.name} ({path.stat().st_size / 1e6:.1f} MB) as {args.model_id}...", flush=True)
+    artifact = store.import_ultralytics_onnx(path, args.model_id, overwrite=args.overwrite)
+    print(
+        f"Imported {artifact.model_id}: {artifact.task}, {len(artifact.class_names)} classes, "
+        f"in {artifact.directory}."
+    )
+    return 0
+
+
+def remove_model(args) -> int:
+    store = _store(args)
+    store.remove(args.model_id)
+    print(f"Removed {args.model_id} from {store.cache_dir}.")
+    return 0

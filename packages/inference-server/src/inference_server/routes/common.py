@@ -1,0 +1,36 @@
+"""Helpers the inference routes share: request start time, task checks, response bodies."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import Request
+
+from inference_core.errors import InvalidInputError
+from inference_server.metrics import REQUEST_STARTED_KEY
+from inference_server.runner import InferenceResult
+
+
+def request_started(request: Request) -> float:
+    return request.scope.get(REQUEST_STARTED_KEY) or time.perf_counter()
+
+
+def response_body(result: InferenceResult) -> dict[str, Any]:
+    return result.response.to_dict()
+
+
+def check_task(model_task: str, route_task: str, model_id: str) -> None:
+    if model_task != route_task:
+        route = "/infer/" + TASK_ROUTES[model_task] if model_task in TASK_ROUTES else "the legacy route"
+        raise InvalidInputError(
+            f"Model {model_id!r} is a {model_task} model, not {route_task}; send it to {route}."
+        )
+
+
+TASK_ROUTES = {
+    "object-detection": "object_detection",
+    "instance-segmentation": "instance_segmentation",
+    "classification": "classification",
+    "keypoint-detection": "keypoints_detection",
+}

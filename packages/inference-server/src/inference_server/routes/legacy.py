@@ -1,0 +1,116 @@
+"""Roboflow's legacy routes: `GET|POST /{dataset_id}/{version_id}`, `/clear_cache`, `/start/...`.
+
+The catch-all route is included last by `create_app`, after every fixed two-segment path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from inference_core.errors import InvalidInputError
+from inference_server.auth import require_api_key
+from inference_server.routes.common import request_started, response_body
+from inference_server.runner import PickledArray
+from inference_server.state import ServerState, server_state
+
+router = APIRouter(tags=["legacy"], dependencies=[Depends(require_api_key)])
+
+FORMATS = ("json", "image", "image_and_json")
+IMAGE_TYPES = ("base64", "numpy")
+MIN_CONFIDENCE = 0.01
+
+
+def legacy_fraction(value: float) -> float:
+    """Roboflow's unit rule: values of 1 or more are percentages (`40` -> 0.4, `1` -> 0.01)."""
+    return value / 100.0 if value >= 1 else value
+
+
+@router.get("/clear_cache", summary="Unload every model (legacy)")
+async def clear_cache(state: ServerState = Depends(server_state)) -> str:
+    await state.runner.call(state.manager.clear)
+    return "Cache Cleared"
+
+
+@router.get("/start/{dataset_id}/{version_id}", summary="Load a model (legacy)")
+async def start(dataset_id: str, version_id: str, state: ServerState = Depends(server_state)) -> dict:
+    await state.runner.model(f"{dataset_id}/{version_id}")
+    return {"status": 200, "message": "inference session started from local memory."}
+
+
+@router.api_route("/{dataset_id}/{version_id}", methods=["GET", "POST"], summary="Infer (legacy route)")
+async def legacy_infer(
+    request: Request,
+    dataset_id: str,
+    version_id: str,
+    confidence: float = Query(0.4, description="0-1, or 0-100 (values >= 1 are divided by 100)"),
+    overlap: float = Query(0.3, description="NMS IoU threshold; 0-1 or 0-100 like confidence"),
+    max_detections: int = 300,
+    format: str = Query("json", description="json, image or image_and_json"),
+    image: str | None = Query(None, description="URL of the image; the body is then ignored"),
+    image_type: str = Query("base64", description="how the body is read: base64 or numpy"),
+    labels: bool = False,
+    stroke: int = 1,
+    keypoint_confidence: float = 0.0,
+    disable_preproc_auto_orient: bool = False,
+    disable_preproc_contrast: bool = False,
+    disable_preproc_grayscale: bool = False,
+    disable_preproc_static_crop: bool = False,
+    api_key: str | None = None,
+    state: ServerState = Depends(server_state),
+) -> Response:
+    started = request_started(request)
+    if format not in FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}.")
+    source = await _image_source(request, image, image_type.lower())
+    options = {
+        "confidence": max(legacy_fraction(confidence), MIN_CONFIDENCE),
+        "iou_threshold": legacy_fraction(overlap),
+        "max_detections": max_detections,
+        "keypoint_confidence": keypoint_confidence,
+        "disable_preproc_auto_orient": disable_preproc_auto_orient,
+        "disable_preproc_contrast": disable_preproc_contrast,
+        "disable_preproc_grayscale": disable_preproc_grayscale,
+        "disable_preproc_static_crop": disable_preproc_static_crop,
+        "visualize_predictions": format != "json",
+        "visualization_labels": labels,
+        "visualization_stroke_width": stroke,
+    }
+    model_id = f"{dataset_id}/{version_id}"
+    (result,) = await state.runner.infer(model_id, [source], options, started)
+    if format == "image":
+        return Response(result.drawing(), media_type="image/jpeg")
+    return JSONResponse(response_body(result))
+
+
+async def _image_source(request: Request, url: str | None, image_type: str) -> Any:
+    """Where the image comes from, first match wins (wire-format.md §2)."""
+    if url:
+        return {"type": "url", "value": url}
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise InvalidInputError("Content-Type header not provided with request.")
+    if content_type.lower().startswith("multipart/form-data"):
+        return await _multipart_file(request)
+    if image_type not in IMAGE_TYPES:
+        raise InvalidInputError(f"image_type must be one of {', '.join(IMAGE_TYPES)}; got {image_type!r}.")
+    body = await request.body()
+    if image_type == "numpy":
+        return PickledArray(body)
+    return {"type": "base64", "value": body}
+
+
+async def _multipart_file(request: Request) -> bytes:
+    form = await request.form()
+    try:
+        part = form.get("file")
+        if isinstance(part, UploadFile):
+            return await part.read()
+        if isinstance(part, str):
+            raise InvalidInputError("The multipart part 'file' must be a file upload holding image bytes.")
+        raise InvalidInputError("The multipart body has no part named 'file' holding the image.")
+    finally:
+        await form.close()

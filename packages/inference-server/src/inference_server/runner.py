@@ -1,0 +1,137 @@
+"""Runs inference off the event loop: decode and pre-process, forward (batched), post-process.
+
+Routes hand over image sources and request parameters; every CPU-heavy step runs in one
+thread pool sized to the hardware, and forward passes of models with a dynamic batch
+dimension go through the :class:`DynamicBatcher` so concurrent requests share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from inference_core.errors import InvalidInputError, PayloadTooLargeError
+from inference_core.manager import ModelManager
+from inference_core.models import VisionModel
+from inference_core.models.base import PreparedImage
+from inference_core.params import InferenceParams
+from inference_server.batching import DynamicBatcher
+from inference_server.metrics import Metrics
+from inference_server.settings import ServerSettings
+
+T = TypeVar("T")
+
+#: Image types a client may declare on the JSON routes.
+WIRE_IMAGE_TYPES = ("base64", "url", "numpy", "file")
+
+
+@dataclass(frozen=True)
+class PickledArray:
+    """A legacy-route body holding `pickle.dumps(ndarray)`; read by the restricted unpickler."""
+
+    payload: bytes
+
+
+MAX_STROKE = 100
+
+
+@dataclass
+class InferenceResult:
+    response: Any
+
+    def drawing(self) -> bytes | None:
+        """JPEG bytes of the drawn predictions, when drawing was asked for."""
+        encoded = getattr(self.response, "visualization", None)
+        return base64.b64decode(encoded) if encoded else None
+
+
+def wire_image(declaration: Any) -> dict[str, Any]:
+    """Check a JSON image object's shape and type before any loading happens."""
+    if not isinstance(declaration, dict) or "type" not in declaration or "value" not in declaration:
+        raise InvalidInputError("Each image must be an object with 'type' and 'value' fields.")
+    kind = str(declaration["type"]).lower()
+    if kind not in WIRE_IMAGE_TYPES:
+        raise InvalidInputError("Image declaration contains not recognised image type.")
+    return {"type": kind, "value": declaration["value"]}
+
+
+class InferenceRunner:
+    def __init__(self, manager: ModelManager, settings: ServerSettings, metrics: Metrics) -> None:
+        self.manager = manager
+        self.settings = settings
+        self.metrics = metrics
+        self.executor = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="inference")
+        self.batcher = DynamicBatcher(
+            self.executor, settings.batch_window_seconds, settings.max_dynamic_batch, metrics.observe_batch
+        )
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking function in the worker pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def model(self, model_id: str, pin: bool = False) -> VisionModel:
+        return await self.call(self.manager.get, model_id, pin)
+
+    async def infer(
+        self,
+        model_id: str,
+        sources: list[Any],
+        options: dict[str, Any],
+        started: float,
+        inference_id: str | None = None,
+    ) -> list[InferenceResult]:
+        """One response per source, in order; `started` is when the request arrived."""
+        self.check_batch_length(len(sources))
+        check_stroke(options.get("visualization_stroke_width"))
+        params = InferenceParams.from_kwargs(**options)
+        model = await self.model(model_id)
+        prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
+        outputs = await self._forward(model, [item.tensor for item in prepared])
+        responses = await asyncio.gather(
+            *(self.call(model.finish, output, item, params) for output, item in zip(outputs, prepared))
+        )
+        results = [InferenceResult(response) for response in responses]
+        elapsed = time.perf_counter() - started
+        for result in results:
+            result.response.time = elapsed
+            result.response.inference_id = inference_id or str(uuid.uuid4())
+        self.metrics.observe_inference(model.model_id, len(results))
+        return list(results)
+
+    def check_batch_length(self, count: int) -> None:
+        if count == 0:
+            raise InvalidInputError("The request holds no images.")
+        if count > self.settings.max_batch_size:
+            raise PayloadTooLargeError(
+                f"The request holds {count} images; this server accepts at most "
+                f"{self.settings.max_batch_size} per request (MAX_BATCH_SIZE)."
+            )
+
+    async def _forward(self, model: VisionModel, tensors: list[np.ndarray]) -> list[list[np.ndarray]]:
+        if model.batch_size is None and self.settings.batch_window_seconds > 0:
+            return await self.batcher.forward(model, tensors)
+        return await self.call(model.forward, tensors)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def check_stroke(width: Any) -> None:
+    """OpenCV fails on absurd line widths; refuse them as bad input instead."""
+    if isinstance(width, (int, float)) and width > MAX_STROKE:
+        raise InvalidInputError(f"The stroke width must be at most {MAX_STROKE}, got {width}.")
+
+
+def _prepare(model: VisionModel, source: Any, params: InferenceParams) -> PreparedImage:
+    """Decode and pre-process; the model keeps the original only when it is to be drawn."""
+    if isinstance(source, PickledArray):
+        source = model.image_loader.load_numpy_pickle_bytes(source.payload)
+    return model.prepare(source, params)
