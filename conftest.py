@@ -10,6 +10,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent
 ASSETS = REPO_ROOT / "assets"
 sys.path.insert(0, str(REPO_ROOT / "tools"))
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,31 @@
+"""OpenVINO settings, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PERFORMANCE_HINTS = ("LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT")
+
+
+@dataclass(frozen=True)
+class OpenVinoSettings:
+    device: str = "CPU"
+    performance_hint: str = "LATENCY"
+    cache_dir: Path = Path.home() / ".cache" / "visionhost" / "openvino"
+    infer_requests: int = 0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OpenVinoSettings:
+        env = os.environ if environ is None else environ
+        hint = env.get("OPENVINO_PERFORMANCE_HINT", "LATENCY").strip().upper()
+        if hint not in PERFORMANCE_HINTS:
+            raise ValueError(f"OPENVINO_PERFORMANCE_HINT must be one of {PERFORMANCE_HINTS}, got {hint!r}")
+        return cls(
+            device=env.get("OPENVINO_DEVICE", "CPU").strip() or "CPU",
+            performance_hint=hint,
+            cache_dir=Path(env.get("OPENVINO_CACHE_DIR") or cls.cache_dir),
+            infer_requests=int(env.get("OPENVINO_INFER_REQUESTS", "0")),
+        )

@@ -1,0 +1,57 @@
+import pytest
+
+pytest.importorskip("openvino", reason="openvino is not installed; the OpenVINO backend cannot run here")
+
+from inference_backend_openvino import OpenVinoBackend, OpenVinoSettings  # noqa: E402
+from inference_core.plugins import build_backend_registry  # noqa: E402
+from inference_core.settings import CoreSettings  # noqa: E402
+from inference_core.testing.conformance import BackendConformanceTests  # noqa: E402
+
+
+@pytest.fixture
+def backend(tmp_path):
+    return OpenVinoBackend(CoreSettings(intra_op_threads=1), OpenVinoSettings(cache_dir=tmp_path / "ov-cache"))
+
+
+@pytest.fixture
+def conformance_models(fixture_model_path):
+    return {
+        "dynamic_batch": fixture_model_path("shapes-det-yolov8.onnx"),
+        "fixed_batch": fixture_model_path("shapes-det-yolov5.onnx"),
+    }
+
+
+class TestOpenVinoBackendConformance(BackendConformanceTests):
+    pass
+
+
+def test_registered_through_its_entry_point():
+    registry = build_backend_registry()
+    assert registry.backends["openvino"] is OpenVinoBackend
+    assert "openvino" in registry.available()
+
+
+def test_loads_openvino_ir_and_caches_compiled_models(tmp_path, fixture_model_path):
+    import numpy as np
+    import openvino
+
+    source = fixture_model_path("shapes-det-yolov8.onnx")
+    ir_path = tmp_path / "weights.xml"
+    openvino.save_model(openvino.Core().read_model(str(source)), str(ir_path))
+    cache = tmp_path / "ov-cache"
+    settings = OpenVinoSettings(cache_dir=cache)
+    from_ir = OpenVinoBackend(CoreSettings(), settings).load(ir_path)
+    from_onnx = OpenVinoBackend(CoreSettings(), settings).load(source)
+    feed = np.random.default_rng(0).random((1, 3, 320, 320), dtype=np.float32)
+    np.testing.assert_allclose(
+        from_ir.run({from_ir.inputs[0].name: feed})[0], from_onnx.run({from_onnx.inputs[0].name: feed})[0],
+        rtol=1e-3, atol=1e-3,
+    )
+    assert any(cache.iterdir()), "compiled model cache is empty"
+
+
+def test_settings_from_environment():
+    settings = OpenVinoSettings.from_env({"OPENVINO_DEVICE": "AUTO", "OPENVINO_PERFORMANCE_HINT": "throughput"})
+    assert (settings.device, settings.performance_hint) == ("AUTO", "THROUGHPUT")
+    with pytest.raises(ValueError):
+        OpenVinoSettings.from_env({"OPENVINO_PERFORMANCE_HINT": "fast"})

@@ -1,0 +1,26 @@
+"""Fixtures for in-process tests over the committed, trained fixture models."""
+
+from __future__ import annotations
+
+import pytest
+from model_dirs import roboflow_model_dir
+
+from inference_core import CoreSettings, build_manager
+from inference_core.store import ModelStore
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory, fixture_model_path):
+    """A cache with the detector filed in several ways."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    store = ModelStore(cache)
+    store.import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), "shapes-v8/1")
+    roboflow_model_dir(cache, "shapes-v5/1", fixture_model_path("shapes-det-yolov5.onnx"), model_type="yolov5n")
+    roboflow_model_dir(cache, "shapes-e2e/1", fixture_model_path("shapes-det-end2end.onnx"), model_type="yolov10n")
+    roboflow_model_dir(cache, "shapes-rf/1", fixture_model_path("shapes-det-yolov8.onnx"))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def manager(model_cache):
+    return build_manager(CoreSettings(model_cache_dir=model_cache, intra_op_threads=1))

@@ -1,0 +1,95 @@
+"""Load once under concurrency, LRU capacity, pinning and unloading, over real sessions."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from model_dirs import roboflow_model_dir
+
+from inference_backend_onnx import OnnxBackend
+from inference_core import CoreSettings, build_manager
+from inference_core.plugins import hookimpl
+
+
+class CountingOnnxBackend(OnnxBackend):
+    """The real ONNX backend, counting loads and closes (and loading slowly, to invite races)."""
+
+    name = "counting-onnx"
+    loads: list[str] = []
+    closed: list[object] = []
+
+    def load(self, path):
+        time.sleep(0.2)
+        session = super().load(path)
+        CountingOnnxBackend.loads.append(str(path))
+        original_close = session.close
+
+        def close():
+            CountingOnnxBackend.closed.append(session)
+            original_close()
+
+        session.close = close
+        return session
+
+
+class CountingPlugin:
+    @hookimpl
+    def register_backends(self):
+        return [CountingOnnxBackend]
+
+
+@pytest.fixture
+def counting_manager(tmp_path, fixture_model_path):
+    CountingOnnxBackend.loads.clear()
+    CountingOnnxBackend.closed.clear()
+    for project in ("a", "b", "c"):
+        roboflow_model_dir(tmp_path, f"{project}/1", fixture_model_path("shapes-det-yolov8.onnx"))
+    settings = CoreSettings(model_cache_dir=tmp_path, max_active_models=2, backend="counting-onnx", intra_op_threads=1)
+    return build_manager(settings, plugins=[CountingPlugin()])
+
+
+def test_many_threads_asking_at_once_load_the_model_once(counting_manager):
+    models = []
+    threads = [threading.Thread(target=lambda: models.append(counting_manager.get("a/1"))) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(CountingOnnxBackend.loads) == 1
+    assert len({id(model) for model in models}) == 1 and len(models) == 12
+
+
+def test_least_recently_used_is_evicted_and_closed(counting_manager):
+    first = counting_manager.get("a/1")
+    counting_manager.get("b/1")
+    counting_manager.get("a/1")  # touch a: b is now the least recently used
+    counting_manager.get("c/1")
+    assert counting_manager.loaded_ids() == ["a/1", "c/1"]
+    assert len(CountingOnnxBackend.closed) == 1 and first.session not in CountingOnnxBackend.closed
+
+
+def test_pinned_models_are_never_evicted(counting_manager):
+    counting_manager.get("a/1", pin=True)
+    counting_manager.get("b/1")
+    counting_manager.get("c/1")
+    assert "a/1" in counting_manager.loaded_ids() and len(counting_manager.loaded_ids()) == 2
+
+
+def test_remove_and_clear_close_sessions(counting_manager):
+    counting_manager.get("a/1")
+    counting_manager.get("b/1")
+    counting_manager.remove("a/1")
+    assert counting_manager.loaded_ids() == ["b/1"] and len(CountingOnnxBackend.closed) == 1
+    counting_manager.clear()
+    assert counting_manager.loaded_ids() == [] and len(CountingOnnxBackend.closed) == 2
+    assert counting_manager.describe() == []
+
+
+def test_registry_description(counting_manager):
+    counting_manager.get("a/1")
+    assert counting_manager.describe() == [{
+        "model_id": "a/1", "task_type": "object-detection", "batch_size": None,
+        "input_height": 320, "input_width": 320,
+    }]

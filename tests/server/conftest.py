@@ -1,0 +1,84 @@
+"""Real server processes on 127.0.0.1 over a model cache holding the trained fixture models."""
+
+from __future__ import annotations
+
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from model_dirs import roboflow_model_dir
+from server_harness import (
+    DETECTOR_ID,
+    ROBOFLOW_LAYOUT_ID,
+    RunningServer,
+    SceneImage,
+    image_handler,
+    make_scene,
+    start_server,
+    stop_server,
+)
+
+from inference_core.store import ModelStore
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory, fixture_model_path) -> Path:
+    cache = tmp_path_factory.mktemp("server-model-cache")
+    ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), DETECTOR_ID)
+    roboflow_model_dir(cache, ROBOFLOW_LAYOUT_ID, fixture_model_path("shapes-det-yolov8.onnx"))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def server(model_cache, tmp_path_factory) -> RunningServer:
+    """The strict, default-configured server (only limits lowered to keep the tests quick)."""
+    log_path = tmp_path_factory.mktemp("server-logs") / "strict.log"
+    running = start_server(
+        {
+            "MODEL_CACHE_DIR": str(model_cache),
+            "MAX_BATCH_SIZE": "8",
+            "MAX_REQUEST_BODY_BYTES": str(8 * 1024 * 1024),
+            "MAX_IMAGE_PIXELS": str(40_000_000),
+        },
+        log_path,
+    )
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def permissive_server(model_cache, tmp_path_factory) -> RunningServer:
+    """A server allowed to fetch internal URLs (for the test image server on 127.0.0.1), but
+    with `localhost` and the metadata address on its deny list, so redirects can be checked."""
+    log_path = tmp_path_factory.mktemp("server-logs") / "permissive.log"
+    running = start_server(
+        {
+            "MODEL_CACHE_DIR": str(model_cache),
+            "ALLOW_URL_TO_NON_GLOBAL_ADDRESSES": "true",
+            "ALLOW_URL_INPUT_WITHOUT_FQDN": "true",
+            "BLACKLISTED_DESTINATIONS_FOR_URL_INPUT": "localhost,169.254.169.254,metadata.google.internal",
+        },
+        log_path,
+    )
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    with server.client() as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def scene() -> SceneImage:
+    return make_scene(900_100)
+
+
+@pytest.fixture(scope="session")
+def image_host(scene):
+    host = ThreadingHTTPServer(("127.0.0.1", 0), image_handler(scene.jpeg))
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{host.server_port}"
+    host.shutdown()

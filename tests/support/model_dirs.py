@@ -1,0 +1,39 @@
+"""Building model directories and held-out scenes for tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+from synthetic_shapes import render_scene
+
+HELD_OUT_SEED = 900_000  # training never used seeds this high
+SCENE_SIZES = [(640, 480), (480, 640), (320, 320), (800, 450), (517, 333)]
+
+
+def held_out_scenes(count: int, seed: int = HELD_OUT_SEED):
+    scenes = []
+    for index in range(count):
+        width, height = SCENE_SIZES[index % len(SCENE_SIZES)]
+        scenes.append(render_scene(np.random.default_rng(seed + index), width, height))
+    return scenes
+
+
+def roboflow_model_dir(cache, model_id, weights, resize_format="Fit (grey edges) in", size=320, extra_env=None,
+                       model_type="yolov8n", task="object-detection", class_names=None):
+    """A model directory as Roboflow's server writes it (not our import function)."""
+    directory = cache / model_id
+    directory.mkdir(parents=True)
+    shutil.copyfile(weights, directory / "weights.onnx")
+    environment = {"PREPROCESSING": json.dumps({
+        "auto-orient": {"enabled": True},
+        "resize": {"enabled": True, "width": size, "height": size, "format": resize_format},
+        **(extra_env or {}),
+    })}
+    (directory / "environment.json").write_text(json.dumps(environment))
+    names = class_names or ["circle", "square", "triangle", "star"]
+    (directory / "class_names.txt").write_text("\n".join(names) + "\n")
+    (directory / "model_type.json").write_text(json.dumps(
+        {"project_task_type": task, "model_type": model_type, "model_id": model_id}))
+    return directory
