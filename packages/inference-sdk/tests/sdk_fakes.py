@@ -70,6 +70,10 @@ class FakeServer:
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if request.url.host != "inference.test":  # some other web server hosting images
+            if path.startswith("/image/"):
+                return httpx.Response(200, content=make_jpeg(64, 48), headers={"Content-Type": "image/jpeg"})
+            return httpx.Response(404, text="Not Found")
         if path == "/info":
             return httpx.Response(200, json={"name": "VisionHost", "version": "0.1.0", "uuid": "u-1"})
         if path == "/model/registry":
@@ -78,8 +82,6 @@ class FakeServer:
             return self.manage(path, request)
         if path in TASK_ROUTES:
             return self.infer_v1(TASK_ROUTES[path], json.loads(request.content))
-        if path.startswith("/image/"):
-            return httpx.Response(200, content=make_jpeg(64, 48), headers={"Content-Type": "image/jpeg"})
         return self.infer_v0(path, request)
 
     def registry(self) -> dict[str, Any]:
