@@ -1,0 +1,288 @@
+"""The client against a real server process: every method, sync and async, checked on predictions.
+
+Scenes come from `tools/synthetic_shapes.py`, so each answer is compared with ground truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from scene_matching import match_scene
+from synthetic_shapes import render_scene
+
+from inference_sdk import InferenceConfiguration, InferenceHTTPClient
+from inference_sdk.http.entities import HTTPClientMode
+from inference_sdk.http.errors import HTTPCallErrorError, HTTPServerConnectionError
+from inference_sdk.http.protocol import RetryPolicy
+
+DETECTOR_ID = "shapes/1"
+SEEDS = [900_201, 900_202, 900_203, 900_204, 900_205, 900_206]
+SIZES = [(640, 480), (480, 640), (517, 333), (800, 450), (320, 320), (640, 360)]
+
+
+def scene(index: int, width: int | None = None, height: int | None = None):
+    default_width, default_height = SIZES[index % len(SIZES)]
+    return render_scene(np.random.default_rng(SEEDS[index % len(SEEDS)] + 1000 * (index // len(SEEDS))),
+                        width or default_width, height or default_height)
+
+
+def jpeg_bytes(image_bgr: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image_bgr[:, :, ::-1]).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def assert_matches(objects, result, min_iou: float = 0.7) -> None:
+    found, missed, false_positives = match_scene(objects, result["predictions"], min_iou=min_iou)
+    assert (missed, false_positives) == (0, 0), (objects, result["predictions"])
+
+
+def boxes_of(results) -> list[list[tuple]]:
+    """Each result's predictions without their per-request ids and timings."""
+    key = lambda item: (item["class"], item["x"], item["y"], item["width"], item["height"])  # noqa: E731
+    return [sorted(map(key, result["predictions"])) for result in results]
+
+
+@pytest.fixture
+def client(api_url) -> InferenceHTTPClient:
+    with InferenceHTTPClient(api_url=api_url, api_key="any-key") as client:
+        yield client
+
+
+# --- the seed's snippet, unchanged -------------------------------------------------------------
+
+SEED_SNIPPET = """
+import json, sys
+from inference_sdk import InferenceHTTPClient
+
+client = InferenceHTTPClient(api_url=sys.argv[1], api_key="YOUR_API_KEY")
+result = client.infer(sys.argv[2], model_id="shapes/1")
+print(json.dumps(result))
+"""
+
+
+def test_seed_snippet_runs_unchanged(api_url, tmp_path):
+    shapes = scene(0)
+    image_path = tmp_path / "scene.jpg"
+    image_path.write_bytes(jpeg_bytes(shapes.image))
+    finished = subprocess.run([sys.executable, "-c", SEED_SNIPPET, api_url, str(image_path)],
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(finished.stdout)
+    assert result["image"] == {"width": 640, "height": 480}
+    assert_matches(shapes.objects, result)
+
+
+# --- inference: every input form, both API modes ------------------------------------------------
+
+@pytest.mark.parametrize("form", ["numpy", "pil", "path", "base64", "bytes"])
+def test_every_input_form_finds_the_ground_truth(client, tmp_path, form):
+    shapes = scene(1)
+    encoded = jpeg_bytes(shapes.image)
+    (tmp_path / "scene.jpg").write_bytes(encoded)
+    inputs = {
+        "numpy": shapes.image,
+        "pil": Image.fromarray(shapes.image[:, :, ::-1]),
+        "path": str(tmp_path / "scene.jpg"),
+        "base64": base64.b64encode(encoded).decode(),
+        "bytes": encoded,
+    }
+    result = client.infer(inputs[form], model_id=DETECTOR_ID)
+    assert result["image"] == {"width": 480, "height": 640}
+    assert_matches(shapes.objects, result)
+
+
+def test_url_input_is_downloaded_by_the_client(client, image_host):
+    base_url, files = image_host
+    shapes = scene(2)
+    files["/scene.jpg"] = jpeg_bytes(shapes.image)
+    # The server's URL policy refuses 127.0.0.1; the client fetches it and sends base64.
+    assert_matches(shapes.objects, client.infer(f"{base_url}/scene.jpg", model_id=DETECTOR_ID))
+
+
+def test_legacy_route_gives_the_same_predictions(client):
+    shapes = scene(3)
+    v1_result = client.infer(shapes.image, model_id=DETECTOR_ID)
+    with client.use_api_v0():
+        assert client.client_mode is HTTPClientMode.V0
+        v0_result = client.infer(shapes.image, model_id=DETECTOR_ID)
+    assert_matches(shapes.objects, v0_result)
+    assert boxes_of([v0_result]) == boxes_of([v1_result])
+
+
+@pytest.mark.parametrize(("batch", "concurrency"), [(1, 1), (1, 4), (3, 2), (8, 1)])
+def test_lists_come_back_in_input_order(client, batch, concurrency):
+    scenes = [scene(index) for index in range(8)]
+    client.configure(InferenceConfiguration(max_batch_size=batch, max_concurrent_requests=concurrency))
+    results = client.infer([shapes.image for shapes in scenes], model_id=DETECTOR_ID)
+    assert len(results) == len(scenes)
+    for shapes, result in zip(scenes, results):
+        assert result["image"] == {"width": shapes.image.shape[1], "height": shapes.image.shape[0]}
+        assert_matches(shapes.objects, result)
+
+
+def test_async_infer_matches_sync(client):
+    scenes = [scene(index) for index in range(4)]
+    client.configure(InferenceConfiguration(max_concurrent_requests=4))
+    images = [shapes.image for shapes in scenes]
+    sync_results = client.infer(images, model_id=DETECTOR_ID)
+
+    async def run_all():
+        together = await client.infer_async(images, model_id=DETECTOR_ID)
+        one_by_one = await asyncio.gather(*(client.infer_async(image, model_id=DETECTOR_ID) for image in images))
+        with client.use_api_v0():
+            legacy = await client.infer_async(images[0], model_id=DETECTOR_ID)
+        return together, one_by_one, legacy
+
+    together, one_by_one, legacy = asyncio.run(run_all())
+    assert boxes_of(together) == boxes_of(sync_results) == boxes_of(one_by_one)
+    for shapes, result in zip(scenes, together):
+        assert_matches(shapes.objects, result)
+    assert_matches(scenes[0].objects, legacy)
+
+
+# --- configuration reaches the server ----------------------------------------------------------
+
+def test_detection_parameters_take_effect(client):
+    shapes = scene(0)
+    wanted = shapes.objects[0].class_name
+    with client.use_configuration(InferenceConfiguration(class_filter=[wanted])):
+        filtered = client.infer(shapes.image, model_id=DETECTOR_ID)["predictions"]
+    assert filtered and {item["class"] for item in filtered} == {wanted}
+    with client.use_configuration(InferenceConfiguration(max_detections=1, confidence_threshold=0.05)):
+        assert len(client.infer(shapes.image, model_id=DETECTOR_ID)["predictions"]) == 1
+    with client.use_configuration(InferenceConfiguration(confidence_threshold=0.999)):
+        strict = client.infer(shapes.image, model_id=DETECTOR_ID)["predictions"]
+    assert all(item["confidence"] >= 0.999 for item in strict)
+
+
+def test_visualisation_in_every_format(client):
+    shapes = scene(1)
+    for output, check in [("base64", lambda value: Image.open(io.BytesIO(base64.b64decode(value))).size),
+                          ("numpy", lambda value: (value.shape[1], value.shape[0])),
+                          ("pillow", lambda value: value.size)]:
+        config = InferenceConfiguration(visualize_predictions=True, output_visualisation_format=output)
+        with client.use_configuration(config):
+            result = client.infer(shapes.image, model_id=DETECTOR_ID)
+        assert check(result["visualization"]) == (480, 640)
+
+
+def test_legacy_format_image_answers_the_drawing(client):
+    shapes = scene(2)
+    config = InferenceConfiguration(format="image", output_visualisation_format="numpy")
+    with client.use_api_v0(), client.use_configuration(config):
+        result = client.infer(shapes.image, model_id=DETECTOR_ID)
+    assert set(result) == {"visualization"} and result["visualization"].shape == shapes.image.shape
+
+
+def test_client_downsizing_maps_boxes_back_to_the_original_image(client):
+    shapes = scene(4, width=1920, height=1440)
+    with client.use_configuration(InferenceConfiguration(client_downsizing_disabled=False)):
+        result = client.infer(shapes.image, model_id=DETECTOR_ID)
+    assert result["image"] == {"width": 1920, "height": 1440}
+    assert_matches(shapes.objects, result, min_iou=0.6)
+
+
+# --- model management, sync and async ---------------------------------------------------------
+
+def test_model_management(client):
+    assert client.get_server_info().version
+    assert client.unload_all_models().models == []
+    assert client.list_loaded_models().models == []
+    loaded = client.load_model(DETECTOR_ID, set_as_default=True)
+    assert [model.model_id for model in loaded.models] == [DETECTOR_ID]
+    assert client.selected_model == DETECTOR_ID
+    description = client.get_model_description(DETECTOR_ID, allow_loading=False)
+    assert description.task_type == "object-detection" and description.input_width
+    assert client.infer(scene(0).image)["predictions"]  # the selected model
+    assert client.unload_model(DETECTOR_ID).models == [] and client.selected_model is None
+    assert client.get_model_description(DETECTOR_ID).model_id == DETECTOR_ID  # loads it again
+
+
+def test_model_management_async(client):
+    async def scenario():
+        info = await client.get_server_info_async()
+        await client.unload_all_models_async()
+        empty = await client.list_loaded_models_async()
+        description = await client.get_model_description_async(DETECTOR_ID)  # loads it
+        await client.load_model_async(DETECTOR_ID, set_as_default=True)
+        listed = await client.list_loaded_models_async()
+        removed = await client.unload_model_async(DETECTOR_ID)
+        return info, empty, description, listed, removed
+
+    info, empty, description, listed, removed = asyncio.run(scenario())
+    assert info.name and empty.models == [] and description.task_type == "object-detection"
+    assert [model.model_id for model in listed.models] == [DETECTOR_ID] and removed.models == []
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+def test_unknown_model_is_404(client):
+    with pytest.raises(HTTPCallErrorError) as caught:
+        client.infer(scene(0).image, model_id="no-such/9")
+    assert caught.value.status_code == 404 and "no-such/9" in caught.value.api_message
+
+
+def test_undecodable_image_is_400(client):
+    with pytest.raises(HTTPCallErrorError) as caught:
+        client.infer(base64.b64encode(b"not an image").decode(), model_id=DETECTOR_ID)
+    assert caught.value.status_code == 400 and caught.value.api_message
+
+
+def test_stopped_server_is_a_connection_error():
+    import server_harness
+
+    client = InferenceHTTPClient(f"http://127.0.0.1:{server_harness.free_port()}",
+                                 retry=RetryPolicy(interval=0.05))
+    with pytest.raises(HTTPServerConnectionError):
+        client.get_server_info()
+
+
+def test_api_keys_on_a_key_protected_server(keyed_api_url):
+    shapes = scene(5)
+    with pytest.raises(HTTPCallErrorError) as caught:
+        InferenceHTTPClient(keyed_api_url, api_key="wrong").infer(shapes.image, model_id=DETECTOR_ID)
+    assert caught.value.status_code == 401
+    for transport in ("legacy", "both", "header"):
+        client = InferenceHTTPClient(keyed_api_url, api_key="secret-key-2")
+        client.configure(InferenceConfiguration(api_key_transport=transport))
+        assert_matches(shapes.objects, client.infer(shapes.image, model_id=DETECTOR_ID))
+        with client.use_api_v0():
+            assert_matches(shapes.objects, client.infer(shapes.image, model_id=DETECTOR_ID))
+        assert client.unload_all_models().models == []
+
+
+# --- infer_on_stream ---------------------------------------------------------------------------
+
+def test_infer_on_stream_over_an_image_folder(client, tmp_path):
+    scenes = [scene(index) for index in range(3)]
+    for index, shapes in enumerate(scenes):
+        (tmp_path / f"frame_{index}.jpg").write_bytes(jpeg_bytes(shapes.image))
+    seen = list(client.infer_on_stream(str(tmp_path), model_id=DETECTOR_ID))
+    assert [reference.rsplit("/", 1)[-1] for reference, _, _ in seen] == ["frame_0.jpg", "frame_1.jpg",
+                                                                          "frame_2.jpg"]
+    for shapes, (_, frame, prediction) in zip(scenes, seen):
+        assert frame.shape == shapes.image.shape
+        assert_matches(shapes.objects, prediction)
+
+
+def test_infer_on_stream_over_a_video_file(client, tmp_path):
+    cv2 = pytest.importorskip("cv2", reason="OpenCV is the optional extra that reads video")
+    scenes = [scene(index, 640, 480) for index in range(3)]
+    path = str(tmp_path / "clip.avi")
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 5, (640, 480))
+    for shapes in scenes:
+        writer.write(shapes.image)
+    writer.release()
+    seen = list(client.infer_on_stream(path, model_id=DETECTOR_ID))
+    assert [reference for reference, _, _ in seen] == [0, 1, 2]
+    for shapes, (_, _, prediction) in zip(scenes, seen):
+        assert_matches(shapes.objects, prediction, min_iou=0.6)
