@@ -7,6 +7,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from inference_core.store import ModelStore
 from model_dirs import roboflow_model_dir
 from server_harness import (
     DETECTOR_ID,
@@ -18,8 +19,6 @@ from server_harness import (
     start_server,
     stop_server,
 )
-
-from inference_core.store import ModelStore
 
 
 @pytest.fixture(scope="session")

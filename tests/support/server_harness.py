@@ -48,7 +48,10 @@ def start_server(env_overrides: dict[str, str], log_path: Path) -> RunningServer
     env.update({"HOST": "127.0.0.1", "PORT": str(port), "INTRA_OP_THREADS": "1", **env_overrides})
     log = open(log_path, "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "inference_server"], env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "inference_server"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
     server = RunningServer(f"http://127.0.0.1:{port}", process, log_path)

@@ -8,14 +8,14 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-
-import inference_server
 from inference_core.api import build_manager
 from inference_core.manager import ModelManager
+
+import inference_server
 from inference_server.errors import install_error_handlers
 from inference_server.limits import BodySizeLimitMiddleware
 from inference_server.metrics import Metrics, MetricsMiddleware
-from inference_server.routes import info, infer, legacy, models
+from inference_server.routes import infer, info, legacy, models
 from inference_server.runner import InferenceRunner
 from inference_server.settings import ServerSettings
 from inference_server.state import ServerState

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hmac
 import json
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from inference_server.errors import UnauthorizedError
-from inference_server.state import ServerState, server_state
+from inference_server.state import State
 
 
 async def request_api_key(request: Request) -> str | None:
@@ -27,7 +27,7 @@ async def request_api_key(request: Request) -> str | None:
     return None
 
 
-async def require_api_key(request: Request, state: ServerState = Depends(server_state)) -> None:
+async def require_api_key(request: Request, state: State) -> None:
     accepted = state.settings.accepted_api_keys
     if not accepted:
         return

@@ -11,9 +11,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from inference_core.errors import InferenceError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("inference_server")
 

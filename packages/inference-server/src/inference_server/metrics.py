@@ -42,7 +42,7 @@ class Histogram:
         separator = "," if labels else ""
         cumulative = 0
         lines = []
-        for bound, count in zip(self.buckets, self.counts):
+        for bound, count in zip(self.buckets, self.counts, strict=True):
             cumulative += count
             lines.append(f'{name}_bucket{{{labels}{separator}le="{bound:g}"}} {cumulative}')
         lines.append(f'{name}_bucket{{{labels}{separator}le="+Inf"}} {self.count}')
@@ -108,7 +108,9 @@ class Metrics:
             lines.append(f"visionhost_models_loaded {len(loaded)}")
             for model_id in sorted(loaded):
                 lines.append(f'visionhost_model_loaded{{model_id="{_escape(model_id)}"}} 1')
-            lines += _header("visionhost_process_start_time_seconds", "gauge", "Unix time the server started.")
+            lines += _header(
+                "visionhost_process_start_time_seconds", "gauge", "Unix time the server started."
+            )
             lines.append(f"visionhost_process_start_time_seconds {self._started:.3f}")
         return "\n".join(lines) + "\n"
 

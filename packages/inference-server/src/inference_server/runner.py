@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
-
 from inference_core.errors import InvalidInputError, PayloadTooLargeError
 from inference_core.manager import ModelManager
 from inference_core.models import VisionModel
 from inference_core.models.base import PreparedImage
 from inference_core.params import InferenceParams
+
 from inference_server.batching import DynamicBatcher
 from inference_server.metrics import Metrics
 from inference_server.settings import ServerSettings
@@ -96,7 +96,10 @@ class InferenceRunner:
         prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
         outputs = await self._forward(model, [item.tensor for item in prepared])
         responses = await asyncio.gather(
-            *(self.call(model.finish, output, item, params) for output, item in zip(outputs, prepared))
+            *(
+                self.call(model.finish, output, item, params)
+                for output, item in zip(outputs, prepared, strict=True)
+            )
         )
         results = [InferenceResult(response) for response in responses]
         elapsed = time.perf_counter() - started

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
-
+from fastapi import Depends, Request
 from inference_core.manager import ModelManager
+
 from inference_server.metrics import Metrics
 from inference_server.runner import InferenceRunner
 from inference_server.settings import ServerSettings
@@ -30,3 +31,7 @@ class ServerState:
 
 def server_state(request: Request) -> ServerState:
     return request.app.state.server
+
+
+#: The shared state, as a route parameter type.
+State = Annotated[ServerState, Depends(server_state)]

@@ -28,7 +28,9 @@ def _infer_local(args) -> int:
     settings = CoreSettings.from_env()
     print(f"Loading {args.model_id} from {settings.model_cache_dir}...", file=sys.stderr, flush=True)
     model = build_manager(settings).get(args.model_id)
-    (response,) = model.infer(_local_source(args.image), confidence=args.confidence, iou_threshold=args.overlap)
+    (response,) = model.infer(
+        _local_source(args.image), confidence=args.confidence, iou_threshold=args.overlap
+    )
     print(json.dumps(response.to_dict(), indent=2))
     return 0
 

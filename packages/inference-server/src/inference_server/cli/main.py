@@ -6,12 +6,15 @@ import argparse
 import sys
 
 from inference_core.errors import InferenceError
+
 from inference_server.cli import infer_cmd, models_cmd, server_cmd
 from inference_server.settings import DEFAULT_PORT
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inference", description="VisionHost: a self-hosted inference server.")
+    parser = argparse.ArgumentParser(
+        prog="inference", description="VisionHost: a self-hosted inference server."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_server(commands)
     _add_infer(commands)

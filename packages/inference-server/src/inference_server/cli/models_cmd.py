@@ -30,7 +30,9 @@ def list_models(args) -> int:
             rows.append((model_id, "?", f"unreadable: {error.message}", "?"))
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     for row in rows:
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3])
+        print(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=False)) + "  " + row[3]
+        )
     print(f"({len(model_ids)} in {store.cache_dir})")
     return 0
 

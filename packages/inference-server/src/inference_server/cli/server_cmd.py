@@ -129,7 +129,11 @@ def _start_local(args, env_file: Path | None) -> int:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "inference_server"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     record = ServerRecord("local", args.port, args.host, pid=process.pid, log=str(log_path))
     if not _wait_until_healthy(record, lambda: process.poll() is None):

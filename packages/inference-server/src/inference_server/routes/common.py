@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from fastapi import Request
-
 from inference_core.errors import InvalidInputError
+
 from inference_server.metrics import REQUEST_STARTED_KEY
 from inference_server.runner import InferenceResult
 

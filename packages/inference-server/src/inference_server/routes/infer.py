@@ -15,7 +15,7 @@ from inference_server.schemas import (
     KeypointsDetectionRequest,
     ObjectDetectionRequest,
 )
-from inference_server.state import ServerState, server_state
+from inference_server.state import ServerState, State
 
 router = APIRouter(prefix="/infer", tags=["inference"], dependencies=[Depends(require_api_key)])
 
@@ -34,28 +34,24 @@ async def run_inference(
 
 
 @router.post("/object_detection", summary="Object detection on one image or a list")
-async def object_detection(
-    body: ObjectDetectionRequest, request: Request, state: ServerState = Depends(server_state)
-) -> JSONResponse:
+async def object_detection(body: ObjectDetectionRequest, request: Request, state: State) -> JSONResponse:
     return await run_inference(body, "object-detection", request, state)
 
 
 @router.post("/instance_segmentation", summary="Instance segmentation on one image or a list")
 async def instance_segmentation(
-    body: InstanceSegmentationRequest, request: Request, state: ServerState = Depends(server_state)
+    body: InstanceSegmentationRequest, request: Request, state: State
 ) -> JSONResponse:
     return await run_inference(body, "instance-segmentation", request, state)
 
 
 @router.post("/classification", summary="Classification on one image or a list")
-async def classification(
-    body: ClassificationRequest, request: Request, state: ServerState = Depends(server_state)
-) -> JSONResponse:
+async def classification(body: ClassificationRequest, request: Request, state: State) -> JSONResponse:
     return await run_inference(body, "classification", request, state)
 
 
 @router.post("/keypoints_detection", summary="Keypoint detection on one image or a list")
 async def keypoints_detection(
-    body: KeypointsDetectionRequest, request: Request, state: ServerState = Depends(server_state)
+    body: KeypointsDetectionRequest, request: Request, state: State
 ) -> JSONResponse:
     return await run_inference(body, "keypoint-detection", request, state)

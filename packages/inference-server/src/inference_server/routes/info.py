@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 import inference_server
 from inference_server.errors import NotReadyError
-from inference_server.state import ServerState, server_state
+from inference_server.state import State
 
 router = APIRouter(tags=["info"])
 SERVER_NAME = "VisionHost Inference Server"
 
 
 @router.get("/info", summary="Server name, version and instance id")
-def info(state: ServerState = Depends(server_state)) -> dict:
+def info(state: State) -> dict:
     registry = state.manager.backends.registry
     return {
         "name": SERVER_NAME,
@@ -31,14 +31,14 @@ def healthz() -> dict:
 
 
 @router.get("/readiness", summary="Ready once the preloaded models are loaded")
-def readiness(state: ServerState = Depends(server_state)) -> JSONResponse:
+def readiness(state: State) -> JSONResponse:
     if not state.ready:
         raise NotReadyError(state.not_ready_reason or "The server is still loading its preloaded models.")
     return JSONResponse({"status": "ready"})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-def metrics(state: ServerState = Depends(server_state)) -> PlainTextResponse:
+def metrics(state: State) -> PlainTextResponse:
     if not state.settings.enable_prometheus:
         return JSONResponse({"message": "Metrics are disabled (ENABLE_PROMETHEUS=false)."}, status_code=404)
     return PlainTextResponse(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -9,13 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from inference_core.errors import InvalidInputError
 from starlette.datastructures import UploadFile
 
-from inference_core.errors import InvalidInputError
 from inference_server.auth import require_api_key
 from inference_server.routes.common import request_started, response_body
 from inference_server.runner import PickledArray
-from inference_server.state import ServerState, server_state
+from inference_server.state import State
 
 router = APIRouter(tags=["legacy"], dependencies=[Depends(require_api_key)])
 
@@ -30,13 +30,13 @@ def legacy_fraction(value: float) -> float:
 
 
 @router.get("/clear_cache", summary="Unload every model (legacy)")
-async def clear_cache(state: ServerState = Depends(server_state)) -> str:
+async def clear_cache(state: State) -> str:
     await state.runner.call(state.manager.clear)
     return "Cache Cleared"
 
 
 @router.get("/start/{dataset_id}/{version_id}", summary="Load a model (legacy)")
-async def start(dataset_id: str, version_id: str, state: ServerState = Depends(server_state)) -> dict:
+async def start(dataset_id: str, version_id: str, state: State) -> dict:
     await state.runner.model(f"{dataset_id}/{version_id}")
     return {"status": 200, "message": "inference session started from local memory."}
 
@@ -44,6 +44,7 @@ async def start(dataset_id: str, version_id: str, state: ServerState = Depends(s
 @router.api_route("/{dataset_id}/{version_id}", methods=["GET", "POST"], summary="Infer (legacy route)")
 async def legacy_infer(
     request: Request,
+    state: State,
     dataset_id: str,
     version_id: str,
     confidence: float = Query(0.4, description="0-1, or 0-100 (values >= 1 are divided by 100)"),
@@ -60,7 +61,6 @@ async def legacy_infer(
     disable_preproc_grayscale: bool = False,
     disable_preproc_static_crop: bool = False,
     api_key: str | None = None,
-    state: ServerState = Depends(server_state),
 ) -> Response:
     started = request_started(request)
     if format not in FORMATS:

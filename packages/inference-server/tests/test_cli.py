@@ -1,0 +1,57 @@
+"""The `inference` command line, in-process: env files, the model store commands, infer."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from inference_server.cli.envfile import read_env_file
+from inference_server.cli.main import build_parser, main
+
+
+def test_env_file(tmp_path):
+    path = tmp_path / "server.env"
+    path.write_text('# comment\n\nPORT=9100\nexport API_KEY="quoted value"\nEMPTY=\nURL=a=b\n')
+    assert read_env_file(path) == {"PORT": "9100", "API_KEY": "quoted value", "EMPTY": "", "URL": "a=b"}
+    path.write_text("not a setting\n")
+    with pytest.raises(ValueError, match="server.env:1"):
+        read_env_file(path)
+
+
+def test_parser_knows_every_command():
+    parser = build_parser()
+    start = parser.parse_args(["server", "start", "--port", "9100", "--local", "-v", "/a:/b", "-v", "/c:/d"])
+    assert (start.port, start.local, start.volume) == (9100, True, ["/a:/b", "/c:/d"])
+    infer = parser.parse_args(["infer", "x.jpg", "--model-id", "a/1", "--confidence", "0.5"])
+    assert (infer.image, infer.model_id, infer.confidence, infer.api_url) == ("x.jpg", "a/1", 0.5, None)
+    assert parser.parse_args(["models", "remove", "a/1"]).model_id == "a/1"
+    for command in (["server", "status"], ["server", "stop"], ["models", "list"]):
+        assert callable(parser.parse_args(command).handler)
+
+
+def test_models_import_list_infer_remove(tmp_path, capsys, monkeypatch, fixture_model_path):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(cache))
+    weights = fixture_model_path("shapes-det-yolov8.onnx")
+    assert main(["models", "import", str(weights), "--model-id", "mine/3"]) == 0
+    assert "Imported mine/3: object-detection, 4 classes" in capsys.readouterr().out
+    assert main(["models", "import", str(weights), "--model-id", "mine/3"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["models", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "mine/3" in listing and "object-detection" in listing
+
+    image = tmp_path / "blank.png"
+    cv2.imwrite(str(image), np.full((64, 64, 3), 200, np.uint8))
+    assert main(["infer", str(image), "--model-id", "mine/3"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["image"] == {"width": 64, "height": 64} and "predictions" in answer
+
+    assert main(["models", "remove", "mine/3"]) == 0
+    assert main(["models", "remove", "mine/3"]) == 1
+    assert "not in the model store" in capsys.readouterr().err
+    assert main(["models", "import", str(tmp_path / "nope.onnx"), "--model-id", "x/1"]) == 2
+    assert main(["models", "import", str(weights), "--model-id", "../../etc"]) == 1
