@@ -10,7 +10,8 @@ from inference_core.manager import ModelManager
 from inference_core.models import VisionModel
 from inference_core.plugins import build_backend_registry
 from inference_core.settings import CoreSettings
-from inference_core.store import ModelStore
+from inference_core.sources import ProgressCallback, build_fetcher
+from inference_core.store import ModelArtifact, ModelStore
 
 _default_manager: ModelManager | None = None
 _default_lock = threading.Lock()
@@ -19,11 +20,13 @@ _default_lock = threading.Lock()
 def build_manager(settings: CoreSettings, plugins: list[object] | None = None) -> ModelManager:
     """A manager wired from settings; `plugins` overrides entry-point discovery (tests)."""
     registry = build_backend_registry(plugins)
+    store = ModelStore(settings.model_cache_dir)
     return ModelManager(
-        store=ModelStore(settings.model_cache_dir),
+        store=store,
         backends=BackendSelector(registry, settings),
         image_loader=ImageLoader(settings.image_limits, settings.url_policy),
         capacity=settings.max_active_models,
+        fetcher=build_fetcher(store, settings.registry, plugins),
     )
 
 
@@ -37,5 +40,22 @@ def default_manager() -> ModelManager:
 
 
 def get_model(model_id: str, api_key: str | None = None) -> VisionModel:
-    """Load (once) and return the model; `api_key` is accepted for Roboflow compatibility."""
-    return default_manager().get(model_id)
+    """Load (once) and return the model; `api_key` downloads it when it is not cached yet."""
+    return default_manager().get(model_id, api_key=api_key)
+
+
+def pull_model(
+    model_id: str,
+    api_key: str | None = None,
+    progress: ProgressCallback | None = None,
+    settings: CoreSettings | None = None,
+    plugins: list[object] | None = None,
+) -> tuple[ModelArtifact, bool]:
+    """Download a model into the cache without loading it; the artifact and whether it was fetched.
+
+    `progress(file_name, bytes_received, total_bytes_or_None)` is called as bytes arrive.
+    """
+    settings = settings or CoreSettings.from_env()
+    store = ModelStore(settings.model_cache_dir)
+    fetched = build_fetcher(store, settings.registry, plugins).ensure(model_id, api_key, progress=progress)
+    return store.read(model_id), fetched

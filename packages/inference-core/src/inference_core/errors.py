@@ -77,3 +77,33 @@ class InputShapeError(BackendError):
     """The tensor fed to a session does not fit the model's declared input."""
 
     status_code = 400
+
+
+class RegistryError(InferenceError):
+    """The model registry failed us: server errors, malformed answers, broken or truncated files."""
+
+    status_code = 502
+
+
+class RegistryAuthError(RegistryError):
+    """The registry refused the API key (missing, wrong, or without access to the model)."""
+
+    status_code = 401
+
+
+class RegistryForbiddenError(RegistryAuthError):
+    """The registry knows the key but it may not fetch this model."""
+
+    status_code = 403
+
+
+class RegistryUnavailableError(RegistryError):
+    """The registry cannot be reached (connection refused, DNS failure) or no source is usable."""
+
+    status_code = 503
+
+
+class RegistryTimeoutError(RegistryError):
+    """The registry did not answer within the configured timeout, even after retries."""
+
+    status_code = 504

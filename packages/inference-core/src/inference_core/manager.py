@@ -11,12 +11,18 @@ from inference_core.errors import InvalidInputError
 from inference_core.images import ImageLoader
 from inference_core.model_ids import parse_model_id
 from inference_core.models import VisionModel, build_model
+from inference_core.sources.fetcher import ModelFetcher
 from inference_core.store import ModelStore
 
 
 class ModelManager:
     def __init__(
-        self, store: ModelStore, backends: BackendSelector, image_loader: ImageLoader, capacity: int = 8
+        self,
+        store: ModelStore,
+        backends: BackendSelector,
+        image_loader: ImageLoader,
+        capacity: int = 8,
+        fetcher: ModelFetcher | None = None,
     ) -> None:
         if capacity < 1:
             raise InvalidInputError("MAX_ACTIVE_MODELS must be at least 1.")
@@ -24,13 +30,18 @@ class ModelManager:
         self.backends = backends
         self.image_loader = image_loader
         self.capacity = capacity
+        #: downloads models missing from the store; None serves only what is on disk.
+        self.fetcher = fetcher
         self._models: OrderedDict[str, VisionModel] = OrderedDict()
         self._pinned: set[str] = set()
         self._lock = threading.Lock()
         self._load_locks: dict[str, threading.Lock] = {}
 
-    def get(self, model_id: str, pin: bool = False) -> VisionModel:
-        """The loaded model, loading it first if needed (only one thread loads each model)."""
+    def get(self, model_id: str, pin: bool = False, api_key: str | None = None) -> VisionModel:
+        """The loaded model, loading it first if needed (only one thread loads each model).
+
+        `api_key` is used to download the model when it is not in the store yet.
+        """
         key = str(parse_model_id(model_id))
         with self._lock:
             model = self._touch(key, pin)
@@ -42,7 +53,7 @@ class ModelManager:
                 model = self._touch(key, pin)
                 if model is not None:
                     return model
-            model = self._load(key)
+            model = self._load(key, api_key)
             with self._lock:
                 self._models[key] = model
                 if pin:
@@ -87,7 +98,9 @@ class ModelManager:
                 self._pinned.add(key)
         return model
 
-    def _load(self, key: str) -> VisionModel:
+    def _load(self, key: str, api_key: str | None = None) -> VisionModel:
+        if self.fetcher is not None:
+            self.fetcher.ensure(key, api_key=api_key, keep=self.loaded_ids())
         artifact = self.store.read(key)
         backend = self.backends.for_artifact(artifact.weights_path)
         session = backend.load(artifact.weights_path)

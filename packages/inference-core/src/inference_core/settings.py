@@ -49,6 +49,36 @@ class ImageLimits:
     allow_numpy: bool = True
 
 
+DEFAULT_API_BASE_URL = "https://api.roboflow.com"
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """Where missing models are downloaded from, and how carefully."""
+
+    #: name of the model source (`roboflow`, `http-folder`, `local-folder`, a plugin's, or `none`).
+    source: str = "roboflow"
+    #: base URL (or folder) of folder-style sources.
+    source_url: str | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    #: key used when a request brings none (Roboflow's `ROBOFLOW_API_KEY` / `API_KEY`).
+    api_key: str | None = None
+    device_id: str = "visionhost"
+    #: never touch the network; serve only what is cached.
+    offline: bool = False
+    #: disk-cache cap in bytes (0: no cap); least recently used downloaded models go first.
+    cache_max_bytes: int = 0
+    #: seconds to connect and between received bytes.
+    timeout_seconds: float = 30.0
+    #: seconds one file may take in all.
+    download_deadline_seconds: float = 1800.0
+    #: extra tries after a transient failure (connection error, 5xx, timeout, truncation).
+    retries: int = 3
+    backoff_seconds: float = 0.5
+    max_download_bytes: int = 4 * 1024**3
+    max_metadata_bytes: int = 16 * 1024**2
+
+
 @dataclass(frozen=True)
 class CoreSettings:
     model_cache_dir: Path = DEFAULT_MODEL_CACHE_DIR
@@ -58,6 +88,7 @@ class CoreSettings:
     intra_op_threads: int = 0
     image_limits: ImageLimits = field(default_factory=ImageLimits)
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
@@ -84,4 +115,23 @@ class CoreSettings:
                 whitelist=parse_list(env.get("WHITELISTED_DESTINATIONS_FOR_URL_INPUT")),
                 blacklist=parse_list(env.get("BLACKLISTED_DESTINATIONS_FOR_URL_INPUT")),
             ),
+            registry=_registry_settings(env),
         )
+
+
+def _registry_settings(env: Mapping[str, str]) -> RegistrySettings:
+    defaults = RegistrySettings()
+    source_url = env.get("MODEL_SOURCE_URL") or None
+    default_source = "http-folder" if source_url else defaults.source
+    return RegistrySettings(
+        source=(env.get("MODEL_SOURCE") or default_source).strip().lower(),
+        source_url=source_url,
+        api_base_url=(env.get("API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
+        api_key=env.get("ROBOFLOW_API_KEY") or env.get("API_KEY") or None,
+        device_id=env.get("DEVICE_ID") or defaults.device_id,
+        offline=parse_bool(env.get("OFFLINE_MODE"), False),
+        cache_max_bytes=int(env.get("MODEL_CACHE_MAX_BYTES") or 0),
+        timeout_seconds=float(env.get("MODEL_DOWNLOAD_TIMEOUT") or defaults.timeout_seconds),
+        retries=int(env.get("MODEL_DOWNLOAD_RETRIES") or defaults.retries),
+        max_download_bytes=int(env.get("MODEL_DOWNLOAD_MAX_BYTES") or defaults.max_download_bytes),
+    )

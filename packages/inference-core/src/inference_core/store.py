@@ -62,7 +62,9 @@ class ModelStore:
             return []
         found = []
         for weights in sorted(self.cache_dir.glob("*/*/weights.*")):
-            if weights.name in WEIGHTS_FILES:
+            # dot-named directories are staging or bookkeeping (.staging, .locks), never models
+            hidden = weights.parent.name.startswith(".") or weights.parent.parent.name.startswith(".")
+            if weights.name in WEIGHTS_FILES and not hidden:
                 found.append(f"{weights.parent.parent.name}/{weights.parent.name}")
         return found
 

@@ -41,18 +41,24 @@ class BackendRegistry:
 
 def build_backend_registry(plugins: list[object] | None = None) -> BackendRegistry:
     """Build the registry from `plugins`, or from the installed entry points when None."""
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    manager.add_hookspecs(hookspecs)
     registry = BackendRegistry()
-    for name, plugin in _plugins(plugins, registry):
-        manager.register(plugin, name=name)
+    manager = plugin_manager(plugins, registry.failures)
     for backend_classes in manager.hook.register_backends():
         for backend in backend_classes:
             _add_backend(registry, backend)
     return registry
 
 
-def _plugins(plugins: list[object] | None, registry: BackendRegistry):
+def plugin_manager(plugins: list[object] | None, failures: dict[str, str]) -> pluggy.PluginManager:
+    """A pluggy manager holding `plugins`, or the installed entry points (failures recorded)."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    for name, plugin in _plugins(plugins, failures):
+        manager.register(plugin, name=name)
+    return manager
+
+
+def _plugins(plugins: list[object] | None, failures: dict[str, str]):
     if plugins is not None:
         for index, plugin in enumerate(plugins):
             yield getattr(plugin, "__name__", f"plugin-{index}"), plugin
@@ -61,7 +67,7 @@ def _plugins(plugins: list[object] | None, registry: BackendRegistry):
         try:
             yield entry_point.name, _load_entry_point(entry_point.value)
         except Exception as error:  # a broken plugin must not take the server down
-            registry.failures[entry_point.name] = f"{type(error).__name__}: {error}"
+            failures[entry_point.name] = f"{type(error).__name__}: {error}"
 
 
 def _load_entry_point(value: str) -> ModuleType | object:

@@ -1,0 +1,67 @@
+"""Collecting model sources from the built-ins and plugins, and building the configured fetcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inference_core.plugins.manager import plugin_manager
+from inference_core.settings import RegistrySettings
+from inference_core.sources import builtin
+from inference_core.sources.base import ModelSource
+from inference_core.sources.fetcher import ModelFetcher
+from inference_core.sources.http import RegistryClient
+from inference_core.store import ModelStore
+
+#: MODEL_SOURCE values that turn downloading off.
+NO_SOURCE = ("none", "off", "")
+
+
+@dataclass
+class SourceRegistry:
+    """Model source classes by name, plus the plugins' registration failures."""
+
+    sources: dict[str, type[ModelSource]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def build_source_registry(plugins: list[object] | None = None) -> SourceRegistry:
+    """The built-in sources plus those of `plugins` (or the installed entry points when None)."""
+    registry = SourceRegistry()
+    manager = plugin_manager(plugins, registry.failures)
+    # Registered last so pluggy calls it first: a plugin cannot take over a built-in name.
+    manager.register(builtin, name="visionhost-builtin-sources")
+    for source_classes in manager.hook.register_model_sources():
+        for source in source_classes:
+            _add_source(registry, source)
+    return registry
+
+
+def build_fetcher(
+    store: ModelStore, settings: RegistrySettings, plugins: list[object] | None = None
+) -> ModelFetcher:
+    """The fetcher for `settings.source`; an unknown name is reported when a download is needed."""
+    name = settings.source
+    if name in NO_SOURCE:
+        return ModelFetcher(store, settings, None)
+    registry = build_source_registry(plugins)
+    source_class = registry.sources.get(name)
+    if source_class is None:
+        problem = (
+            f"MODEL_SOURCE={name!r} is not an installed model source; installed: "
+            f"{', '.join(sorted(registry.sources))}."
+        )
+        return ModelFetcher(store, settings, None, source_problem=problem)
+    return ModelFetcher(store, settings, source_class(settings, RegistryClient(settings)))
+
+
+def _add_source(registry: SourceRegistry, source: type) -> None:
+    name = getattr(source, "name", None)
+    if not isinstance(name, str) or not (isinstance(source, type) and issubclass(source, ModelSource)):
+        registry.failures[repr(source)] = "not a ModelSource subclass with a string `name`"
+        return
+    if name in registry.sources:
+        registry.failures[f"{name} ({source.__module__})"] = (
+            f"duplicate model source name {name!r}: already provided by {registry.sources[name].__module__}"
+        )
+        return
+    registry.sources[name] = source
