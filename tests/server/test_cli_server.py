@@ -1,0 +1,72 @@
+"""`inference server start|status|stop` and `inference infer --api-url` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+from scene_matching import match_scene
+from server_harness import DETECTOR_ID, free_port, make_scene
+
+NO_SUCH_IMAGE = "localhost/visionhost-test-image-that-does-not-exist:never"
+
+
+def inference(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", "from inference_server.cli.main import main; raise SystemExit(main())", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_start_status_infer_stop_without_a_container(model_cache, tmp_path):
+    port = free_port()
+    env = {**os.environ, "VISIONHOST_STATE_DIR": str(tmp_path / "state"), "MODEL_CACHE_DIR": str(model_cache)}
+    env_file = tmp_path / "server.env"
+    env_file.write_text("INTRA_OP_THREADS=1\nMAX_BATCH_SIZE=4\n")
+    assert inference("server", "status", env=env).returncode == 1
+
+    # No engine, or an engine without this image: either way a local process starts.
+    started = inference(
+        "server", "start", "--port", str(port), "--host", "127.0.0.1", "--env-file", str(env_file),
+        "--image", NO_SUCH_IMAGE, env=env,
+    )
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"http://127.0.0.1:{port}" in started.stdout and "Waiting for" in started.stdout
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "healthy"}
+        status = inference("server", "status", env=env)
+        assert status.returncode == 0 and "healthy" in status.stdout
+        again = inference("server", "start", "--port", str(port), "--local", env=env)
+        assert again.returncode == 0 and "already running" in again.stdout
+
+        scene = make_scene(900_400)
+        image = tmp_path / "scene.jpg"
+        image.write_bytes(scene.jpeg)
+        remote = inference("infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}",
+                           env=env)
+        assert remote.returncode == 0, remote.stderr
+        found, missed, false_positives = match_scene(scene.objects, json.loads(remote.stdout)["predictions"])
+        assert (missed, false_positives) == (0, 0)
+        unknown = inference("infer", str(image), "--model-id", "nope/1", "--api-url", f"http://127.0.0.1:{port}",
+                            env=env)
+        assert unknown.returncode == 1 and "404" in unknown.stderr
+    finally:
+        stopped = inference("server", "stop", env=env)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert inference("server", "status", env=env).returncode == 1
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        raise AssertionError("the server still answers after stop")
+    except httpx.HTTPError:
+        pass
+
+
+def test_start_reports_a_server_that_cannot_start(tmp_path):
+    env = {**os.environ, "VISIONHOST_STATE_DIR": str(tmp_path / "state"), "PORT": "not-a-number"}
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("MAX_BATCH_SIZE=lots\n")
+    result = inference("server", "start", "--local", "--port", str(free_port()), "--env-file", str(env_file), env=env)
+    assert result.returncode == 1
+    assert "did not start" in result.stderr and "MAX_BATCH_SIZE" in result.stderr
+    assert inference("server", "status", env=env).returncode == 1
