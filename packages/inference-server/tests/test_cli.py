@@ -7,7 +7,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 from inference_server.cli.envfile import read_env_file
 from inference_server.cli.main import build_parser, main
 

@@ -12,7 +12,7 @@ import json
 from fastapi import Request
 
 from inference_server.errors import UnauthorizedError
-from inference_server.state import State
+from inference_server.state import ServerState, State
 
 
 async def request_api_key(request: Request) -> str | None:
@@ -36,6 +36,17 @@ async def require_api_key(request: Request, state: State) -> None:
         raise UnauthorizedError("This server requires an API key (query api_key or Authorization: Bearer).")
     if not any(hmac.compare_digest(key.encode(), candidate.encode()) for candidate in accepted):
         raise UnauthorizedError("The API key is not accepted by this server.")
+
+
+async def download_api_key(request: Request, state: ServerState) -> str | None:
+    """The key to download a missing model with: the request's Roboflow key.
+
+    When this server checks its own keys, the request's key is one of those, and must never be
+    sent on to the model registry; the configured API_KEY is used instead (core's default).
+    """
+    if state.settings.accepted_api_keys:
+        return None
+    return await request_api_key(request)
 
 
 def _body_api_key(body: bytes) -> str | None:

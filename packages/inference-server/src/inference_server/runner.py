@@ -77,8 +77,9 @@ class InferenceRunner:
         """Run a blocking function in the worker pool."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
-    async def model(self, model_id: str, pin: bool = False) -> VisionModel:
-        return await self.call(self.manager.get, model_id, pin)
+    async def model(self, model_id: str, pin: bool = False, api_key: str | None = None) -> VisionModel:
+        """The loaded model; loading (and, with a key, downloading) it happens in the pool."""
+        return await self.call(self.manager.get, model_id, pin, api_key)
 
     async def infer(
         self,
@@ -87,12 +88,13 @@ class InferenceRunner:
         options: dict[str, Any],
         started: float,
         inference_id: str | None = None,
+        api_key: str | None = None,
     ) -> list[InferenceResult]:
         """One response per source, in order; `started` is when the request arrived."""
         self.check_batch_length(len(sources))
         check_stroke(options.get("visualization_stroke_width"))
         params = InferenceParams.from_kwargs(**options)
-        model = await self.model(model_id)
+        model = await self.model(model_id, api_key=api_key)
         prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
         outputs = await self._forward(model, [item.tensor for item in prepared])
         responses = await asyncio.gather(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from inference_server.auth import require_api_key
+from inference_server.auth import download_api_key, require_api_key
 from inference_server.routes.common import check_task, request_started, response_body
 from inference_server.runner import wire_image
 from inference_server.schemas import (
@@ -26,9 +26,10 @@ async def run_inference(
     started = request_started(request)
     images = [wire_image(item) for item in body.images()]
     state.runner.check_batch_length(len(images))
-    model = await state.runner.model(body.model_id)
+    api_key = await download_api_key(request, state)
+    model = await state.runner.model(body.model_id, api_key=api_key)
     check_task(model.task, task, body.model_id)
-    results = await state.runner.infer(body.model_id, images, body.options(), started, body.id)
+    results = await state.runner.infer(body.model_id, images, body.options(), started, body.id, api_key)
     payloads = [response_body(result) for result in results]
     return JSONResponse(payloads if isinstance(body.image, list) else payloads[0])
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from inference_core.errors import InvalidInputError
 from starlette.datastructures import UploadFile
 
-from inference_server.auth import require_api_key
+from inference_server.auth import download_api_key, require_api_key
 from inference_server.routes.common import request_started, response_body
 from inference_server.runner import PickledArray
 from inference_server.state import State
@@ -36,8 +36,9 @@ async def clear_cache(state: State) -> str:
 
 
 @router.get("/start/{dataset_id}/{version_id}", summary="Load a model (legacy)")
-async def start(dataset_id: str, version_id: str, state: State) -> dict:
-    await state.runner.model(f"{dataset_id}/{version_id}")
+async def start(dataset_id: str, version_id: str, request: Request, state: State) -> dict:
+    api_key = await download_api_key(request, state)
+    await state.runner.model(f"{dataset_id}/{version_id}", api_key=api_key)
     return {"status": 200, "message": "inference session started from local memory."}
 
 
@@ -80,7 +81,8 @@ async def legacy_infer(
         "visualization_stroke_width": stroke,
     }
     model_id = f"{dataset_id}/{version_id}"
-    (result,) = await state.runner.infer(model_id, [source], options, started)
+    api_key = await download_api_key(request, state)
+    (result,) = await state.runner.infer(model_id, [source], options, started, api_key=api_key)
     if format == "image":
         return Response(result.drawing(), media_type="image/jpeg")
     return JSONResponse(response_body(result))

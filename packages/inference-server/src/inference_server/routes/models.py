@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from inference_server.auth import require_api_key
+from inference_server.auth import download_api_key, require_api_key
 from inference_server.schemas import AddModelRequest, RegistryResponse, RemoveModelRequest
 from inference_server.state import State
 
@@ -17,14 +17,15 @@ def registry(state: State) -> dict:
 
 
 @router.post("/add", response_model=RegistryResponse, summary="Load a model (optionally pinned)")
-async def add(request: AddModelRequest, state: State) -> dict:
-    await state.runner.model(request.model_id, pin=request.pin)
+async def add(body: AddModelRequest, request: Request, state: State) -> dict:
+    api_key = await download_api_key(request, state)
+    await state.runner.model(body.model_id, pin=body.pin, api_key=api_key)
     return state.registry()
 
 
 @router.post("/remove", response_model=RegistryResponse, summary="Unload a model")
-async def remove(request: RemoveModelRequest, state: State) -> dict:
-    await state.runner.call(state.manager.remove, request.model_id)
+async def remove(body: RemoveModelRequest, state: State) -> dict:
+    await state.runner.call(state.manager.remove, body.model_id)
     return state.registry()
 
 
