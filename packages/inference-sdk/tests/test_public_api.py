@@ -58,12 +58,45 @@ def test_client_methods_and_parameter_names():
     assert constructor[:2] == ["api_url", "api_key"]
 
 
-def test_import_pulls_in_no_server_core_or_opencv():
+def test_import_is_light_no_server_core_opencv_numpy_or_httpx_yet():
     code = (
         "import sys, inference_sdk; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('inference_core', 'inference_server', 'cv2', 'onnxruntime', 'requests', 'aiohttp')]; "
+        "('inference_core', 'inference_server', 'cv2', 'numpy', 'httpx', 'onnxruntime', 'requests', 'aiohttp')]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+WITHOUT_NUMPY = """
+import base64, io, sys
+sys.modules["numpy"] = None  # as if numpy were not installed
+import httpx
+from PIL import Image
+from inference_sdk import InferenceConfiguration, InferenceHTTPClient
+
+def answer(request):
+    if request.url.path == "/model/registry":
+        return httpx.Response(200, json={"models": [{"model_id": "m/1", "task_type": "object-detection"}]})
+    return httpx.Response(200, json={"image": {"width": 4, "height": 3}, "predictions": [],
+                                     "visualization": base64.b64encode(buffer.getvalue()).decode()})
+
+buffer = io.BytesIO()
+Image.new("RGB", (4, 3)).save(buffer, format="JPEG")
+client = InferenceHTTPClient("http://x.test", transport=httpx.MockTransport(answer))
+assert client.infer(Image.new("RGB", (4, 3)), model_id="m/1")["image"]["width"] == 4
+assert client.infer(base64.b64encode(buffer.getvalue()).decode(), model_id="m/1")
+client.configure(InferenceConfiguration(output_visualisation_format="numpy"))
+try:
+    client.infer(Image.new("RGB", (4, 3)), model_id="m/1")
+except ImportError as error:
+    assert "visionhost-sdk[numpy]" in str(error)
+else:
+    raise AssertionError("numpy visualisation without numpy should explain what to install")
+"""
+
+
+def test_works_without_numpy_installed():
+    finished = subprocess.run([sys.executable, "-c", WITHOUT_NUMPY], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stdout + finished.stderr

@@ -3,16 +3,15 @@
 Each public method picks an operation from `operations.py` and hands it to an executor: the
 sync one over a long-lived `httpx.Client`, the async one over an `httpx.AsyncClient` opened per
 call (so it works from any event loop). No method's logic lives here, only client state.
+
+httpx is imported on the first call, not on `import inference_sdk`: it is half the import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import httpx
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from inference_sdk.config import is_roboflow_hosted
 from inference_sdk.http import operations
@@ -23,12 +22,14 @@ from inference_sdk.http.entities import (
     RegisteredModels,
     ServerInfo,
 )
-from inference_sdk.http.executors import DEFAULT_TIMEOUT, AsyncExecutor, SyncExecutor
-from inference_sdk.http.images import ImagesReference
 from inference_sdk.http.protocol import Operation, RetryPolicy, T
 from inference_sdk.http.streams import frames
 
-InferenceInput = Any  # ImagesReference, or a (nested) list of them
+if TYPE_CHECKING:
+    import httpx
+    import numpy as np
+
+InferenceInput = Any  # an ImagesReference (images.py), or a (nested) list of them
 
 
 class InferenceHTTPClient:
@@ -37,9 +38,10 @@ class InferenceHTTPClient:
     >>> client = InferenceHTTPClient(api_url="http://localhost:9001", api_key="...")
     >>> client.infer("image.jpg", model_id="project/1")
 
-    Keyword-only extras (not in Roboflow's client): `timeout` (seconds or an `httpx.Timeout`),
-    `retry` (a `RetryPolicy`) and `transport` (an httpx transport, e.g. `httpx.MockTransport`
-    in tests; it serves both the sync and the async methods).
+    Keyword-only extras (not in Roboflow's client): `timeout` (seconds or an `httpx.Timeout`;
+    default 600 s, 10 s to connect, since loading a model can take minutes), `retry` (a
+    `RetryPolicy`) and `transport` (an httpx transport, e.g. `httpx.MockTransport` in tests;
+    one serves both the sync and the async methods).
     """
 
     def __init__(
@@ -47,7 +49,7 @@ class InferenceHTTPClient:
         api_url: str,
         api_key: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         transport: Any = None,
     ) -> None:
@@ -57,7 +59,8 @@ class InferenceHTTPClient:
         self.__client_mode = HTTPClientMode.V0 if is_roboflow_hosted(api_url) else HTTPClientMode.V1
         self.__selected_model: str | None = None
         self.__retry = retry or RetryPolicy()
-        self.__httpx_options = {"timeout": timeout, "transport": transport, "follow_redirects": True}
+        self.__timeout = timeout
+        self.__transport = transport
         self.__sync_client: httpx.Client | None = None
 
     @classmethod
@@ -231,13 +234,17 @@ class InferenceHTTPClient:
         )
 
     def __run(self, operation: Operation[T]) -> T:
+        from inference_sdk.http import executors
+
         if self.__sync_client is None:
-            self.__sync_client = httpx.Client(**self.__httpx_options)
-        return SyncExecutor(self.__sync_client).run(operation)
+            self.__sync_client = executors.sync_client(self.__timeout, self.__transport)
+        return executors.SyncExecutor(self.__sync_client).run(operation)
 
     async def __run_async(self, operation: Operation[T]) -> T:
-        async with httpx.AsyncClient(**self.__httpx_options) as client:
-            return await AsyncExecutor(client).run(operation)
+        from inference_sdk.http import executors
+
+        async with executors.async_client(self.__timeout, self.__transport) as client:
+            return await executors.AsyncExecutor(client).run(operation)
 
     @contextmanager
     def __temporary_mode(self, mode: HTTPClientMode) -> Generator[None, None, None]:

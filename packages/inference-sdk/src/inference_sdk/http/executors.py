@@ -25,6 +25,14 @@ _CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProt
                       httpx.ReadError, httpx.WriteError, httpx.PoolTimeout)
 
 
+def sync_client(timeout: float | httpx.Timeout | None, transport: Any) -> httpx.Client:
+    return httpx.Client(timeout=timeout or DEFAULT_TIMEOUT, transport=transport, follow_redirects=True)
+
+
+def async_client(timeout: float | httpx.Timeout | None, transport: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=timeout or DEFAULT_TIMEOUT, transport=transport, follow_redirects=True)
+
+
 def _request_arguments(call: Call) -> dict[str, Any]:
     arguments: dict[str, Any] = {"method": call.method, "url": call.url}
     for name in ("params", "json", "content", "headers"):

@@ -6,7 +6,9 @@ any other string is taken to be base64 already. Lists (nested too) are flattened
 
 With client-side downsizing on, an image larger than the limit is decoded, shrunk to fit (aspect
 kept) and re-encoded, and its `Scaling` lets `predictions.rescale` map coordinates back.
-Only Pillow and numpy are needed here.
+
+Only Pillow is required. numpy is imported only when it is needed: a caller who passes an array
+has it already; numpy visualisations and stream frames ask for it with a clear message.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import base64
 import binascii
 import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inference_sdk.http.entities import VisualisationResponseFormat
 from inference_sdk.http.errors import EncodingError, InvalidInputFormatError
 from inference_sdk.http.protocol import Call, Operation, RetryPolicy, deferred, gather, send
 
-ImagesReference = Union[np.ndarray, Image.Image, str]
+if TYPE_CHECKING:
+    import numpy as np
+
+ImagesReference = Union["np.ndarray", Image.Image, str]
 JPEG_QUALITY = 95
 
 
@@ -88,7 +93,7 @@ def is_http_url(reference: str) -> bool:
 
 
 def encode_local_input(item: Any, limit: SizeLimit | None) -> EncodedImage:
-    if isinstance(item, np.ndarray):
+    if is_array(item):
         return encode_pil(array_to_pil(item), limit)
     if isinstance(item, Image.Image):
         return encode_pil(item, limit)
@@ -156,21 +161,38 @@ def to_jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def is_array(item: Any) -> bool:
+    numpy = sys.modules.get("numpy")  # an array cannot exist unless numpy was imported
+    return numpy is not None and isinstance(item, numpy.ndarray)
+
+
+def import_numpy() -> Any:
+    try:
+        import numpy
+    except ImportError as error:
+        raise ImportError(
+            'numpy arrays (BGR frames, numpy visualisations) need numpy: pip install "visionhost-sdk[numpy]"'
+        ) from error
+    return numpy
+
+
 def array_to_pil(array: np.ndarray) -> Image.Image:
     """A BGR (or BGRA, or grayscale) uint8 array, OpenCV's layout, as an RGB/L PIL image."""
-    if array.dtype != np.uint8:
+    numpy = import_numpy()
+    if array.dtype != numpy.uint8:
         raise EncodingError(f"Expected a uint8 image array, got dtype {array.dtype}.")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim == 2:
-        return Image.fromarray(np.ascontiguousarray(array), mode="L")
+        return Image.fromarray(numpy.ascontiguousarray(array), mode="L")
     if array.ndim != 3 or array.shape[2] not in (3, 4):
         raise EncodingError(f"Expected an HxW, HxWx3 or HxWx4 image array, got shape {array.shape}.")
-    return Image.fromarray(np.ascontiguousarray(array[:, :, 2::-1]), mode="RGB")
+    return Image.fromarray(numpy.ascontiguousarray(array[:, :, 2::-1]), mode="RGB")
 
 
 def pil_to_bgr(image: Image.Image) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    numpy = import_numpy()
+    return numpy.ascontiguousarray(numpy.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
 def decode_image(raw: bytes) -> Image.Image:

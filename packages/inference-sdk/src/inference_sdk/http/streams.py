@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from inference_sdk.http.errors import InvalidInputFormatError
 from inference_sdk.http.images import decode_image, pil_to_bgr
 
-Frame = tuple[Any, np.ndarray]  # (file path or frame index, BGR image)
+if TYPE_CHECKING:
+    import numpy as np
+
+Frame = tuple[Any, "np.ndarray"]  # (file path or frame index, BGR image)
 
 
 def frames(source: str | int | os.PathLike, image_extensions: list[str] | None) -> Iterator[Frame]:
