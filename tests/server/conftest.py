@@ -31,11 +31,13 @@ def model_cache(tmp_path_factory, fixture_model_path) -> Path:
 
 @pytest.fixture(scope="session")
 def server(model_cache, tmp_path_factory) -> RunningServer:
-    """The strict, default-configured server (only limits lowered to keep the tests quick)."""
+    """The strict, default-configured server (limits lowered to keep the tests quick, offline)."""
     log_path = tmp_path_factory.mktemp("server-logs") / "strict.log"
     running = start_server(
         {
             "MODEL_CACHE_DIR": str(model_cache),
+            # Tests never reach out to a model registry: unknown models are a plain 404.
+            "OFFLINE_MODE": "true",
             "MAX_BATCH_SIZE": "8",
             "MAX_REQUEST_BODY_BYTES": str(8 * 1024 * 1024),
             "MAX_IMAGE_PIXELS": str(40_000_000),

@@ -15,7 +15,12 @@ NO_SUCH_IMAGE = "localhost/visionhost-test-image-that-does-not-exist:never"
 
 
 def inference(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", "from inference_server.cli.main import main; raise SystemExit(main())", *args]
+    command = [
+        sys.executable,
+        "-c",
+        "from inference_server.cli.main import main; raise SystemExit(main())",
+        *args,
+    ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -28,8 +33,17 @@ def test_start_status_infer_stop_without_a_container(model_cache, tmp_path):
 
     # No engine, or an engine without this image: either way a local process starts.
     started = inference(
-        "server", "start", "--port", str(port), "--host", "127.0.0.1", "--env-file", str(env_file),
-        "--image", NO_SUCH_IMAGE, env=env,
+        "server",
+        "start",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--env-file",
+        str(env_file),
+        "--image",
+        NO_SUCH_IMAGE,
+        env=env,
     )
     try:
         assert started.returncode == 0, started.stdout + started.stderr
@@ -43,13 +57,15 @@ def test_start_status_infer_stop_without_a_container(model_cache, tmp_path):
         scene = make_scene(900_400)
         image = tmp_path / "scene.jpg"
         image.write_bytes(scene.jpeg)
-        remote = inference("infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}",
-                           env=env)
+        remote = inference(
+            "infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}", env=env
+        )
         assert remote.returncode == 0, remote.stderr
         found, missed, false_positives = match_scene(scene.objects, json.loads(remote.stdout)["predictions"])
         assert (missed, false_positives) == (0, 0)
-        unknown = inference("infer", str(image), "--model-id", "nope/1", "--api-url", f"http://127.0.0.1:{port}",
-                            env=env)
+        unknown = inference(
+            "infer", str(image), "--model-id", "nope/1", "--api-url", f"http://127.0.0.1:{port}", env=env
+        )
         assert unknown.returncode == 1 and "404" in unknown.stderr
     finally:
         stopped = inference("server", "stop", env=env)
@@ -66,7 +82,9 @@ def test_start_reports_a_server_that_cannot_start(tmp_path):
     env = {**os.environ, "VISIONHOST_STATE_DIR": str(tmp_path / "state"), "PORT": "not-a-number"}
     env_file = tmp_path / "bad.env"
     env_file.write_text("MAX_BATCH_SIZE=lots\n")
-    result = inference("server", "start", "--local", "--port", str(free_port()), "--env-file", str(env_file), env=env)
+    result = inference(
+        "server", "start", "--local", "--port", str(free_port()), "--env-file", str(env_file), env=env
+    )
     assert result.returncode == 1
     assert "did not start" in result.stderr and "MAX_BATCH_SIZE" in result.stderr
     assert inference("server", "status", env=env).returncode == 1
