@@ -14,14 +14,13 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-from scene_matching import match_scene
-from synthetic_shapes import render_scene
-
 from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 from inference_sdk.http.entities import HTTPClientMode
 from inference_sdk.http.errors import HTTPCallErrorError, HTTPServerConnectionError
 from inference_sdk.http.protocol import RetryPolicy
+from PIL import Image
+from scene_matching import match_scene
+from synthetic_shapes import render_scene
 
 DETECTOR_ID = "shapes/1"
 SEEDS = [900_201, 900_202, 900_203, 900_204, 900_205, 900_206]
@@ -124,7 +123,7 @@ def test_lists_come_back_in_input_order(client, batch, concurrency):
     client.configure(InferenceConfiguration(max_batch_size=batch, max_concurrent_requests=concurrency))
     results = client.infer([shapes.image for shapes in scenes], model_id=DETECTOR_ID)
     assert len(results) == len(scenes)
-    for shapes, result in zip(scenes, results):
+    for shapes, result in zip(scenes, results, strict=True):
         assert result["image"] == {"width": shapes.image.shape[1], "height": shapes.image.shape[0]}
         assert_matches(shapes.objects, result)
 
@@ -137,14 +136,15 @@ def test_async_infer_matches_sync(client):
 
     async def run_all():
         together = await client.infer_async(images, model_id=DETECTOR_ID)
-        one_by_one = await asyncio.gather(*(client.infer_async(image, model_id=DETECTOR_ID) for image in images))
+        one_by_one = await asyncio.gather(
+            *(client.infer_async(image, model_id=DETECTOR_ID) for image in images))
         with client.use_api_v0():
             legacy = await client.infer_async(images[0], model_id=DETECTOR_ID)
         return together, one_by_one, legacy
 
     together, one_by_one, legacy = asyncio.run(run_all())
     assert boxes_of(together) == boxes_of(sync_results) == boxes_of(one_by_one)
-    for shapes, result in zip(scenes, together):
+    for shapes, result in zip(scenes, together, strict=True):
         assert_matches(shapes.objects, result)
     assert_matches(scenes[0].objects, legacy)
 
@@ -269,7 +269,7 @@ def test_infer_on_stream_over_an_image_folder(client, tmp_path):
     seen = list(client.infer_on_stream(str(tmp_path), model_id=DETECTOR_ID))
     assert [reference.rsplit("/", 1)[-1] for reference, _, _ in seen] == ["frame_0.jpg", "frame_1.jpg",
                                                                           "frame_2.jpg"]
-    for shapes, (_, frame, prediction) in zip(scenes, seen):
+    for shapes, (_, frame, prediction) in zip(scenes, seen, strict=True):
         assert frame.shape == shapes.image.shape
         assert_matches(shapes.objects, prediction)
 
@@ -284,5 +284,5 @@ def test_infer_on_stream_over_a_video_file(client, tmp_path):
     writer.release()
     seen = list(client.infer_on_stream(path, model_id=DETECTOR_ID))
     assert [reference for reference, _, _ in seen] == [0, 1, 2]
-    for shapes, (_, _, prediction) in zip(scenes, seen):
+    for shapes, (_, _, prediction) in zip(scenes, seen, strict=True):
         assert_matches(shapes.objects, prediction, min_iou=0.6)

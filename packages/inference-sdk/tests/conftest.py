@@ -10,10 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sdk_fakes import API_URL, FakeServer  # noqa: E402
-
 from inference_sdk import InferenceHTTPClient  # noqa: E402
 from inference_sdk.http.protocol import RetryPolicy  # noqa: E402
+from sdk_fakes import API_URL, FakeServer  # noqa: E402
 
 
 @pytest.fixture

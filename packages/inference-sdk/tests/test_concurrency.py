@@ -9,11 +9,10 @@ import time
 
 import httpx
 import pytest
-from sdk_fakes import API_URL, KNOWN_MODELS, FakeServer, decode_base64_image, make_jpeg, prediction_for
-
 from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 from inference_sdk.http.errors import HTTPCallErrorError
 from inference_sdk.http.protocol import RetryPolicy
+from sdk_fakes import API_URL, KNOWN_MODELS, FakeServer, decode_base64_image, make_jpeg, prediction_for
 
 WIDTHS = [9, 1, 8, 2, 7, 3, 6, 4, 5, 10, 12, 11]
 

@@ -6,7 +6,6 @@ import dataclasses
 import json
 
 import pytest
-
 from inference_sdk import InferenceConfiguration
 from inference_sdk.http.entities import HTTPClientMode, VisualisationResponseFormat
 from inference_sdk.http.errors import InvalidParameterError, ModelTaskTypeNotSupportedError
@@ -100,7 +99,8 @@ def test_legacy_field_maps_to_its_query_parameter(field, value, wire):
 
 def test_keypoint_confidence_only_on_keypoints_route():
     config = InferenceConfiguration(keypoint_confidence_threshold=0.3)
-    assert config.to_api_call_parameters(HTTPClientMode.V1, "keypoint-detection")["keypoint_confidence"] == 0.3
+    keypoints = config.to_api_call_parameters(HTTPClientMode.V1, "keypoint-detection")
+    assert keypoints["keypoint_confidence"] == 0.3
     assert "keypoint_confidence" not in config.to_api_call_parameters(HTTPClientMode.V1, "object-detection")
 
 

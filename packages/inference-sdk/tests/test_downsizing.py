@@ -6,12 +6,11 @@ import base64
 import io
 
 import pytest
-from PIL import Image
-from sdk_fakes import KNOWN_MODELS, make_array, make_jpeg
-
 from inference_sdk import InferenceConfiguration
 from inference_sdk.http.images import Scaling
 from inference_sdk.http.predictions import rescale
+from PIL import Image
+from sdk_fakes import KNOWN_MODELS, make_array, make_jpeg
 
 DOWNSIZE = InferenceConfiguration(client_downsizing_disabled=False)
 

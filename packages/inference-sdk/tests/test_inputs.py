@@ -8,10 +8,9 @@ import json
 
 import numpy as np
 import pytest
+from inference_sdk.http.errors import EncodingError, HTTPCallErrorError, InvalidInputFormatError
 from PIL import Image
 from sdk_fakes import KNOWN_MODELS, make_array, make_jpeg
-
-from inference_sdk.http.errors import EncodingError, HTTPCallErrorError, InvalidInputFormatError
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import asyncio
 import json
 
 import pytest
-
 from inference_sdk.http.entities import ModelDescription, RegisteredModels, ServerInfo
 from inference_sdk.http.errors import HTTPCallErrorError, ModelNotInitializedError
 
@@ -18,7 +17,8 @@ def test_server_info(client, server):
 
 def test_load_list_unload(client, server):
     loaded = client.load_model("shapes/1")
-    assert loaded == RegisteredModels(models=[ModelDescription("shapes/1", "object-detection", None, 640, 640)])
+    expected = ModelDescription("shapes/1", "object-detection", None, 640, 640)
+    assert loaded == RegisteredModels(models=[expected])
     client.load_model("classes/1", set_as_default=True)
     assert client.selected_model == "classes/1"
     assert [model.model_id for model in client.list_loaded_models().models] == ["shapes/1", "classes/1"]

@@ -7,14 +7,15 @@ import json
 
 import httpx
 import pytest
-
 from inference_sdk.http.executors import AsyncExecutor, SyncExecutor
 from inference_sdk.http.protocol import Call, Parallel, Reply, RetryPolicy, Sleep, deferred, gather, send
 
 
 def echo(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json={"path": request.url.path, "params": dict(request.url.params),
-                                     "body": request.content.decode(), "auth": request.headers.get("authorization")})
+    return httpx.Response(200, json={
+        "path": request.url.path, "params": dict(request.url.params),
+        "body": request.content.decode(), "auth": request.headers.get("authorization"),
+    })
 
 
 def scenario():
@@ -22,8 +23,8 @@ def scenario():
     first = yield Call("POST", "http://x.test/a", params={"q": "1"}, json={"k": [1, 2]},
                        headers={"Authorization": "Bearer t"})
     yield Sleep(0)
-    rest = yield from gather([send(Call("GET", f"http://x.test/{index}"), RetryPolicy()) for index in range(5)]
-                             + [deferred(lambda: "computed")], limit=3)
+    fetches = [send(Call("GET", f"http://x.test/{index}"), RetryPolicy()) for index in range(5)]
+    rest = yield from gather(fetches + [deferred(lambda: "computed")], limit=3)
     return first.json(), [reply.json()["path"] if isinstance(reply, Reply) else reply for reply in rest]
 
 

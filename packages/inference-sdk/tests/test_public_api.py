@@ -62,7 +62,8 @@ def test_import_is_light_no_server_core_opencv_numpy_or_httpx_yet():
     code = (
         "import sys, inference_sdk; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('inference_core', 'inference_server', 'cv2', 'numpy', 'httpx', 'onnxruntime', 'requests', 'aiohttp')]; "
+        "('inference_core', 'inference_server', 'cv2', 'numpy', 'httpx', 'onnxruntime', 'requests',"
+        " 'aiohttp')]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

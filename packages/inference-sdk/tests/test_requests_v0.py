@@ -6,11 +6,10 @@ import base64
 
 import httpx
 import pytest
-from sdk_fakes import API_URL, make_jpeg
-
 from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 from inference_sdk.http.entities import HTTPClientMode
 from inference_sdk.http.errors import APIKeyNotProvided, InvalidModelIdentifier, WrongClientModeError
+from sdk_fakes import API_URL, make_jpeg
 
 
 @pytest.mark.parametrize("url", ["https://detect.roboflow.com", "https://serverless.roboflow.com"])

@@ -7,8 +7,6 @@ import json
 
 import httpx
 import pytest
-from sdk_fakes import API_URL, KNOWN_MODELS, make_array, make_jpeg
-
 from inference_sdk import InferenceConfiguration, InferenceHTTPClient
 from inference_sdk.http.entities import HTTPClientMode
 from inference_sdk.http.errors import (
@@ -17,6 +15,7 @@ from inference_sdk.http.errors import (
     WrongClientModeError,
 )
 from inference_sdk.http.protocol import RetryPolicy
+from sdk_fakes import API_URL, KNOWN_MODELS, make_array, make_jpeg
 
 
 def test_self_hosted_url_selects_v1(client):
@@ -140,7 +139,8 @@ def test_visualisation_is_decoded_into_the_requested_format(server):
         return httpx.Response(200, json={"image": {"width": 16, "height": 12}, "predictions": [],
                                          "visualization": visual})
 
-    client = InferenceHTTPClient(API_URL, transport=httpx.MockTransport(server), retry=RetryPolicy(interval=0))
+    client = InferenceHTTPClient(API_URL, transport=httpx.MockTransport(server),
+                                 retry=RetryPolicy(interval=0))
     server.script["/infer/object_detection"] = [with_visualisation, with_visualisation]
     client.configure(InferenceConfiguration(visualize_predictions=True))
     assert isinstance(client.infer(make_jpeg(8, 8), model_id="shapes/1")["visualization"], str)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sdk_fakes import API_URL, KNOWN_MODELS, make_jpeg
-
 from inference_sdk import InferenceHTTPClient
 from inference_sdk.http.errors import HTTPCallErrorError, HTTPClientError, HTTPServerConnectionError
 from inference_sdk.http.protocol import Reply, RetryPolicy, TransportFailure
+from sdk_fakes import API_URL, KNOWN_MODELS, make_jpeg
 
 
 def status(code: int, **kwargs):

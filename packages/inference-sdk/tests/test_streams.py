@@ -6,9 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from inference_sdk import InferenceConfiguration
+from PIL import Image
 
 
 def write_folder(folder, sizes):

@@ -9,6 +9,7 @@ httpx is imported on the first call, not on `import inference_sdk`: it is half t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ class InferenceHTTPClient:
         self.__timeout = timeout
         self.__transport = transport
         self.__sync_client: httpx.Client | None = None
+        self.__sync_client_lock = threading.Lock()
 
     @classmethod
     def init(cls, api_url: str, api_key: str | None = None) -> InferenceHTTPClient:
@@ -211,9 +213,10 @@ class InferenceHTTPClient:
 
     def close(self) -> None:
         """Close the pooled connections of the sync methods (reopened on the next call)."""
-        if self.__sync_client is not None:
-            self.__sync_client.close()
-            self.__sync_client = None
+        with self.__sync_client_lock:
+            if self.__sync_client is not None:
+                self.__sync_client.close()
+                self.__sync_client = None
 
     def __enter__(self) -> InferenceHTTPClient:
         return self
@@ -236,9 +239,11 @@ class InferenceHTTPClient:
     def __run(self, operation: Operation[T]) -> T:
         from inference_sdk.http import executors
 
-        if self.__sync_client is None:
-            self.__sync_client = executors.sync_client(self.__timeout, self.__transport)
-        return executors.SyncExecutor(self.__sync_client).run(operation)
+        with self.__sync_client_lock:
+            if self.__sync_client is None:
+                self.__sync_client = executors.sync_client(self.__timeout, self.__transport)
+            http = self.__sync_client
+        return executors.SyncExecutor(http).run(operation)
 
     async def __run_async(self, operation: Operation[T]) -> T:
         from inference_sdk.http import executors

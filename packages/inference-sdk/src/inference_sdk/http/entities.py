@@ -10,11 +10,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from inference_sdk.http.errors import InvalidParameterError, ModelTaskTypeNotSupportedError
 
-Confidence = Union[float, Literal["best", "default"]]
+Confidence = float | Literal["best", "default"]
 
 CLASSIFICATION_TASK = "classification"
 OBJECT_DETECTION_TASK = "object-detection"

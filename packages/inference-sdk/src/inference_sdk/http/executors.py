@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import Any
 
 import httpx

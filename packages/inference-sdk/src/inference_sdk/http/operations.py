@@ -27,6 +27,7 @@ from inference_sdk.http.entities import (
 )
 from inference_sdk.http.errors import (
     APIKeyNotProvided,
+    HTTPClientError,
     InvalidModelIdentifier,
     ModelNotInitializedError,
     ModelNotSelectedError,
@@ -160,8 +161,8 @@ def infer_from_api_v1(session: Session, inputs: Any, model_id: str | None = None
     calls = [session.call("POST", route, params=query, json={**body, "image": _image_field(batch)})
              for batch in batches]
     replies = yield from gather([send(call, session.retry) for call in calls], config.max_concurrent_requests)
-    results = [result for batch, reply in zip(batches, replies) for result in _parse_v1(reply, batch, config)]
-    return _unwrap(results)
+    pairs = zip(batches, replies, strict=True)
+    return _unwrap([result for batch, reply in pairs for result in _parse_v1(reply, batch, config)])
 
 
 def infer_from_api_v0(session: Session, inputs: Any, model_id: str | None = None) -> Operation[Any]:
@@ -176,7 +177,7 @@ def infer_from_api_v0(session: Session, inputs: Any, model_id: str | None = None
     calls = [session.call("POST", f"/{dataset_id}/{version_id}", params=params, content=image.value,
                           headers=LEGACY_HEADERS) for image in images]
     replies = yield from gather([send(call, session.retry) for call in calls], config.max_concurrent_requests)
-    return _unwrap([_parse_v0(reply, image, config) for image, reply in zip(images, replies)])
+    return _unwrap([_parse_v0(reply, image, config) for image, reply in zip(images, replies, strict=True)])
 
 
 def _load(session: Session, inputs: Any, limit: SizeLimit | None) -> Operation[list[EncodedImage]]:
@@ -219,7 +220,9 @@ def _image_field(batch: list[EncodedImage]) -> dict[str, str] | list[dict[str, s
 def _parse_v1(reply: Reply, batch: list[EncodedImage], config: InferenceConfiguration) -> list[dict]:
     body = reply.json()
     results = body if isinstance(body, list) else [body]
-    return [_finish(result, image, config) for result, image in zip(results, batch)]
+    if len(results) != len(batch):
+        raise HTTPClientError(f"The server answered {len(results)} results for {len(batch)} images.")
+    return [_finish(result, image, config) for result, image in zip(results, batch, strict=True)]
 
 
 def _parse_v0(reply: Reply, image: EncodedImage, config: InferenceConfiguration) -> dict:

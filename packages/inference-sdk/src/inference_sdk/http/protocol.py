@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from inference_sdk.http.errors import HTTPCallErrorError, HTTPClientError, HTTPServerConnectionError
 
@@ -70,7 +70,7 @@ class Parallel:
     limit: int = 1
 
 
-Effect = Union[Call, Sleep, Parallel]
+Effect = Call | Sleep | Parallel
 Operation = Generator[Effect, Any, T]
 
 RETRYABLE_STATUS_CODES = frozenset({429, 503, 504})
