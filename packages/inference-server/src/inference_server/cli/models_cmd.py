@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
+from inference_core.api import pull_model as pull_into_store
 from inference_core.errors import InferenceError
 from inference_core.settings import CoreSettings
 from inference_core.store import ModelStore
@@ -57,3 +59,24 @@ def remove_model(args) -> int:
     store.remove(args.model_id)
     print(f"Removed {args.model_id} from {store.cache_dir}.")
     return 0
+
+
+def pull_model(args) -> int:
+    settings = CoreSettings.from_env()
+    if args.cache_dir:
+        settings = dataclasses.replace(settings, model_cache_dir=Path(args.cache_dir))
+    artifact, fetched = pull_into_store(args.model_id, args.api_key, _progress_bar, settings)
+    if fetched:
+        print(file=sys.stderr)
+    state = "Downloaded" if fetched else "Already in the store:"
+    print(f"{state} {artifact.model_id}: {artifact.task}, {len(artifact.class_names)} classes, "
+          f"in {artifact.directory}.")
+    return 0
+
+
+def _progress_bar(name: str, received: int, total: int | None, width: int = 30) -> None:
+    bar = ""
+    if total:
+        done = int(width * received / total)
+        bar = f"[{'#' * done}{' ' * (width - done)}] {100 * received / total:3.0f}% "
+    print(f"\r{name:<24} {bar}{received / 1e6:.1f} MB", end="", file=sys.stderr, flush=True)
