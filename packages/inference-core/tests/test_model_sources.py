@@ -359,3 +359,28 @@ def test_an_unknown_source_or_none_is_a_clear_error(tmp_path):
         build_fetcher(store, RegistrySettings(source="s3")).ensure("a/1")
     with pytest.raises(ModelNotFoundError, match="no model source is configured"):
         build_fetcher(store, RegistrySettings(source="none")).ensure("a/1")
+
+
+def test_a_download_killed_mid_way_leaves_no_model_and_its_staging_is_cleaned_on_restart(tmp_path, registry):
+    import time
+
+    settings = CoreSettings(model_cache_dir=tmp_path / "cache",
+                            registry=settings_for(registry, timeout_seconds=30.0))
+    registry.slow_seconds = 30.0
+    registry.fail("weights.onnx", "slow", times=1)
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(1), context.Queue()
+    arguments = (barrier, settings, MODEL_ID, GOOD_KEY, results)
+    process = context.Process(target=pull_after_barrier, args=arguments)
+    process.start()
+    deadline = time.monotonic() + 60
+    while registry.hits("weights.onnx") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.join(timeout=30)
+    store = ModelStore(settings.model_cache_dir)
+    assert not store.has(MODEL_ID) and store.list_models() == []
+    assert list((store.cache_dir / STAGING_DIR).iterdir())  # the killed download's leftovers
+    fetcher = build_fetcher(store, settings_for(registry))  # "restart"
+    assert not list((store.cache_dir / STAGING_DIR).iterdir())
+    assert fetcher.ensure(MODEL_ID, api_key=GOOD_KEY) is True
