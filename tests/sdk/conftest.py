@@ -35,10 +35,11 @@ def sdk_model_cache(tmp_path_factory, fixture_model_path) -> Path:
 
 @pytest.fixture(scope="session")
 def api_url(sdk_model_cache, tmp_path_factory):
-    """URL of a default-configured server over the fixture model."""
+    """URL of a default-configured server over the fixture model (offline: unknown models are 404)."""
     harness = _require_server()
     log_path = tmp_path_factory.mktemp("sdk-server-logs") / "open.log"
-    running = harness.start_server({"MODEL_CACHE_DIR": str(sdk_model_cache)}, log_path)
+    environment = {"MODEL_CACHE_DIR": str(sdk_model_cache), "OFFLINE_MODE": "true"}
+    running = harness.start_server(environment, log_path)
     yield running.url
     harness.stop_server(running)
 
@@ -49,7 +50,8 @@ def keyed_api_url(sdk_model_cache, tmp_path_factory):
     harness = _require_server()
     log_path = tmp_path_factory.mktemp("sdk-server-logs") / "keyed.log"
     running = harness.start_server(
-        {"MODEL_CACHE_DIR": str(sdk_model_cache), "VISIONHOST_API_KEYS": API_KEYS}, log_path)
+        {"MODEL_CACHE_DIR": str(sdk_model_cache), "OFFLINE_MODE": "true", "VISIONHOST_API_KEYS": API_KEYS},
+        log_path)
     yield running.url
     harness.stop_server(running)
 
