@@ -189,7 +189,9 @@ def _place_shape(
     for attempt in range(PLACEMENT_ATTEMPTS):
         # Later attempts shrink the size range so crowded scenes still fit.
         shrink = 1.0 - 0.6 * attempt / PLACEMENT_ATTEMPTS
-        size_fraction = rng.uniform(MIN_SIZE_FRACTION, MIN_SIZE_FRACTION + (MAX_SIZE_FRACTION - MIN_SIZE_FRACTION) * shrink)
+        size_fraction = rng.uniform(
+            MIN_SIZE_FRACTION, MIN_SIZE_FRACTION + (MAX_SIZE_FRACTION - MIN_SIZE_FRACTION) * shrink
+        )
         radius = size_fraction * shorter_side / 2
         class_id = int(rng.integers(0, len(CLASS_NAMES)))
         centre = (rng.uniform(radius + 1, width - radius - 1), rng.uniform(radius + 1, height - radius - 1))
@@ -251,7 +253,9 @@ def _star_outline(centre: tuple[float, float], radius: float, rotation: float) -
     return np.stack([centre[0] + radii * np.cos(angles), centre[1] + radii * np.sin(angles)], axis=1)
 
 
-def _boxes_apart(box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> bool:
+def _boxes_apart(
+    box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]
+) -> bool:
     return all(box_iou(box, other) <= MAX_BOX_IOU for other in others)
 
 
@@ -322,7 +326,7 @@ def _build_objects(placements: list[_Placement], full_masks: list[np.ndarray]) -
         visible_masks.append(mask & ~covered)
         covered |= mask
     visible_masks.reverse()
-    for placement, visible in zip(placements, visible_masks):
+    for placement, visible in zip(placements, visible_masks, strict=True):
         objects.append(
             ShapeObject(
                 class_id=placement.class_id,

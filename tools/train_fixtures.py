@@ -174,7 +174,10 @@ def letterbox_mask(mask: np.ndarray, placement: Letterbox, size: int = INPUT_SIZ
     resized_size = (int(round(width * placement.scale)), int(round(height * placement.scale)))
     resized = cv2.resize(mask.astype(np.float32), resized_size, interpolation=cv2.INTER_AREA)
     canvas = np.zeros((size, size), np.float32)
-    canvas[placement.pad_top : placement.pad_top + resized_size[1], placement.pad_left : placement.pad_left + resized_size[0]] = resized
+    canvas[
+        placement.pad_top : placement.pad_top + resized_size[1],
+        placement.pad_left : placement.pad_left + resized_size[0],
+    ] = resized
     return canvas
 
 
@@ -182,7 +185,9 @@ def _proto_grid_masks(shapes: list, placement: Letterbox) -> np.ndarray:
     """Visible masks averaged down to the 80x80 prototype grid, stored as 0..255."""
     masks = np.zeros((len(shapes), PROTO_SIZE, PROTO_SIZE), np.uint8)
     for index, shape in enumerate(shapes):
-        cover = cv2.resize(letterbox_mask(shape.mask, placement), (PROTO_SIZE, PROTO_SIZE), interpolation=cv2.INTER_AREA)
+        cover = cv2.resize(
+            letterbox_mask(shape.mask, placement), (PROTO_SIZE, PROTO_SIZE), interpolation=cv2.INTER_AREA
+        )
         masks[index] = np.round(cover * 255).astype(np.uint8)
     return masks
 
@@ -232,7 +237,10 @@ def _save_scene_set(path: Path, data: SceneSet) -> None:
 def _load_scene_set(path: Path) -> SceneSet:
     stored = np.load(path)
     splits = np.cumsum(stored["counts"])[:-1]
-    per_object = {field: list(np.split(stored[field], splits)) if field in stored else None for field in _PER_OBJECT_FIELDS}
+    per_object = {
+        field: list(np.split(stored[field], splits)) if field in stored else None
+        for field in _PER_OBJECT_FIELDS
+    }
     return SceneSet(stored["images"], **per_object)
 
 
@@ -344,7 +352,6 @@ class ShapeDetector(nn.Module):
         features, _ = self.backbone(images)
         return self.class_branch(features), self.box_branch(features)
 
-
     def class_logits(self, images: torch.Tensor) -> torch.Tensor:
         """Only the class map: what the classifiers built on this net need."""
         features, _ = self.backbone(images)
@@ -364,10 +371,14 @@ class ShapeSegmenter(nn.Module):
         self.detector = ShapeDetector()
         width = self.detector.backbone.out_channels
         proto_width = 32
-        self.coefficient_branch = nn.Sequential(conv_block(width, width), nn.Conv2d(width, MASK_COEFFICIENTS, 1))
+        self.coefficient_branch = nn.Sequential(
+            conv_block(width, width), nn.Conv2d(width, MASK_COEFFICIENTS, 1)
+        )
         self.proto_from_features = conv_block(width, proto_width)
         self.proto_from_stem = conv_block(self.detector.backbone.stem_channels, proto_width, kernel=1)
-        self.proto_out = nn.Sequential(conv_block(proto_width, proto_width), nn.Conv2d(proto_width, MASK_COEFFICIENTS, 1))
+        self.proto_out = nn.Sequential(
+            conv_block(proto_width, proto_width), nn.Conv2d(proto_width, MASK_COEFFICIENTS, 1)
+        )
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         features, stem = self.detector.backbone(images)
@@ -392,7 +403,9 @@ class ShapePoseNet(nn.Module):
         super().__init__()
         self.detector = ShapeDetector(class_count=1)
         width = self.detector.backbone.out_channels
-        self.keypoint_branch = nn.Sequential(conv_block(width, width), nn.Conv2d(width, POSE_KEYPOINTS * 3, 1))
+        self.keypoint_branch = nn.Sequential(
+            conv_block(width, width), nn.Conv2d(width, POSE_KEYPOINTS * 3, 1)
+        )
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         features, _ = self.detector.backbone(images)
@@ -410,7 +423,9 @@ def decode_keypoints(raw_keypoints: torch.Tensor) -> torch.Tensor:
     return torch.cat([positions, raw[:, :, 2:].sigmoid()], dim=2)
 
 
-def load_detector_weights(target: ShapeDetector, checkpoint: Path, class_ids: list[int] | None = None) -> None:
+def load_detector_weights(
+    target: ShapeDetector, checkpoint: Path, class_ids: list[int] | None = None
+) -> None:
     """Start a phase-2 model from the trained detector.
 
     class_ids picks rows of the final class layer when the target has fewer
@@ -451,7 +466,9 @@ def decode_boxes(raw_box: torch.Tensor) -> torch.Tensor:
 POSITIVE_RADIUS_CELLS = 1.5
 
 
-def assign_targets(boxes: np.ndarray, classes: np.ndarray, class_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def assign_targets(
+    boxes: np.ndarray, classes: np.ndarray, class_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-cell training targets for one image.
 
     Returns class targets (C, G, G) in {0, 1}, box targets (4, G, G) x1y1x2y2,
@@ -463,11 +480,15 @@ def assign_targets(boxes: np.ndarray, classes: np.ndarray, class_count: int) -> 
     owners = np.full((GRID, GRID), -1, np.int64)
     owner_area = np.full((GRID, GRID), np.inf, np.float32)
     centres = (np.arange(GRID, dtype=np.float32) + 0.5) * STRIDE
-    for index, (box, class_id) in enumerate(zip(boxes, classes)):
+    for index, box in enumerate(boxes):
         x1, y1, x2, y2 = box
         centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
-        near_x = (np.abs(centres - centre_x) <= POSITIVE_RADIUS_CELLS * STRIDE) & (centres > x1) & (centres < x2)
-        near_y = (np.abs(centres - centre_y) <= POSITIVE_RADIUS_CELLS * STRIDE) & (centres > y1) & (centres < y2)
+        near_x = (
+            (np.abs(centres - centre_x) <= POSITIVE_RADIUS_CELLS * STRIDE) & (centres > x1) & (centres < x2)
+        )
+        near_y = (
+            (np.abs(centres - centre_y) <= POSITIVE_RADIUS_CELLS * STRIDE) & (centres > y1) & (centres < y2)
+        )
         claimed = near_y[:, None] & near_x[None, :]
         centre_cell = (min(int(centre_y // STRIDE), GRID - 1), min(int(centre_x // STRIDE), GRID - 1))
         claimed[centre_cell] = True
@@ -475,7 +496,7 @@ def assign_targets(boxes: np.ndarray, classes: np.ndarray, class_count: int) -> 
         claimed &= area < owner_area
         owners[claimed] = index
         owner_area[claimed] = area
-    for index, (box, class_id) in enumerate(zip(boxes, classes)):
+    for index, (box, class_id) in enumerate(zip(boxes, classes, strict=True)):
         mine = owners == index
         class_targets[class_id][mine] = 1.0
         box_targets[:, mine] = np.asarray(box, np.float32)[:, None]
@@ -504,7 +525,10 @@ def detection_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     positive = class_targets.amax(dim=1) > 0  # (B, G, G)
     positive_count = max(int(positive.sum()), 1)
-    class_loss = functional.binary_cross_entropy_with_logits(class_logits, class_targets, reduction="sum") / positive_count
+    class_loss = (
+        functional.binary_cross_entropy_with_logits(class_logits, class_targets, reduction="sum")
+        / positive_count
+    )
     predicted = decode_boxes(raw_box).permute(0, 2, 3, 1)[positive]
     wanted = box_targets.permute(0, 2, 3, 1)[positive]
     box_giou = giou_loss(predicted, wanted).mean()
@@ -517,7 +541,9 @@ def detection_loss(
 MASK_SAMPLES_PER_BATCH = 192
 
 
-def segmentation_loss(outputs: tuple[torch.Tensor, ...], batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+def segmentation_loss(
+    outputs: tuple[torch.Tensor, ...], batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Detection loss plus per-pixel BCE of positive cells' masks inside their box.
 
     Like YOLOv8-seg, only pixels inside the ground-truth box count, since the
@@ -548,7 +574,9 @@ def _inside_box_grid(boxes: torch.Tensor, size: int = PROTO_SIZE) -> torch.Tenso
     return (inside_y[:, :, None] & inside_x[:, None, :]).float()
 
 
-def pose_loss(outputs: tuple[torch.Tensor, ...], batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+def pose_loss(
+    outputs: tuple[torch.Tensor, ...], batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Detection loss plus corner L1 and visibility BCE, taking the best cyclic start.
 
     A square looks the same after a quarter turn, so which corner comes
@@ -559,10 +587,16 @@ def pose_loss(outputs: tuple[torch.Tensor, ...], batch: dict[str, torch.Tensor])
     loss, parts = detection_loss(class_logits, raw_box, batch["class_targets"], batch["box_targets"])
     image_index, row, column = torch.nonzero(batch["owners"] >= 0, as_tuple=True)
     predicted = decode_keypoints(raw_keypoints)[image_index, :, :, row, column]  # (P, K, 3)
-    raw_visibility = raw_keypoints.view(raw_keypoints.shape[0], POSE_KEYPOINTS, 3, GRID, GRID)[image_index, :, 2, row, column]
+    raw_visibility = raw_keypoints.view(raw_keypoints.shape[0], POSE_KEYPOINTS, 3, GRID, GRID)[
+        image_index, :, 2, row, column
+    ]
     target = batch["keypoints"][batch["owners"][image_index, row, column]]  # (P, K, 3)
-    shifted = torch.stack([target.roll(shift, dims=1) for shift in range(POSE_KEYPOINTS)], dim=1)  # (P, S, K, 3)
-    distance = (predicted[:, None, :, :2] - shifted[..., :2]).abs().sum(dim=-1).mean(dim=-1) / STRIDE  # (P, S)
+    shifted = torch.stack(
+        [target.roll(shift, dims=1) for shift in range(POSE_KEYPOINTS)], dim=1
+    )  # (P, S, K, 3)
+    distance = (predicted[:, None, :, :2] - shifted[..., :2]).abs().sum(dim=-1).mean(
+        dim=-1
+    ) / STRIDE  # (P, S)
     best_distance, best_shift = distance.min(dim=1)
     best_target = shifted[torch.arange(len(best_shift)), best_shift]
     visibility_loss = functional.binary_cross_entropy_with_logits(raw_visibility, best_target[..., 2])
@@ -586,10 +620,14 @@ def scene_batches(data: SceneSet, batch_size: int, rng: np.random.Generator, cla
     while True:
         order = rng.permutation(len(data.images))
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield _collate([_scene_sample(data, index, rng, class_count) for index in order[start : start + batch_size]])
+            yield _collate(
+                [_scene_sample(data, index, rng, class_count) for index in order[start : start + batch_size]]
+            )
 
 
-def _scene_sample(data: SceneSet, index: int, rng: np.random.Generator, class_count: int) -> dict[str, np.ndarray]:
+def _scene_sample(
+    data: SceneSet, index: int, rng: np.random.Generator, class_count: int
+) -> dict[str, np.ndarray]:
     horizontal, vertical = rng.random() < 0.5, rng.random() < 0.5
     image, boxes = flip_detection(data.images[index], data.boxes[index], horizontal, vertical)
     class_targets, box_targets, owners = assign_targets(boxes, data.classes[index], class_count)
@@ -609,17 +647,32 @@ def _scene_sample(data: SceneSet, index: int, rng: np.random.Generator, class_co
 
 def _collate(samples: list[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
     """Stack per-image arrays; concatenate per-shape arrays and re-number owners."""
-    batch = {name: torch.from_numpy(np.stack([sample[name] for sample in samples])) for name in ("images", "class_targets", "box_targets")}
+    batch = {
+        name: torch.from_numpy(np.stack([sample[name] for sample in samples]))
+        for name in ("images", "class_targets", "box_targets")
+    }
     offsets = np.cumsum([0] + [len(sample["object_boxes"]) for sample in samples])
-    owners = [np.where(sample["owners"] >= 0, sample["owners"] + offset, -1) for sample, offset in zip(samples, offsets)]
+    owners = [
+        np.where(sample["owners"] >= 0, sample["owners"] + offset, -1)
+        for sample, offset in zip(samples, offsets[:-1], strict=True)
+    ]
     batch["owners"] = torch.from_numpy(np.stack(owners))
     for name in ("object_boxes", "masks", "keypoints"):
         if name in samples[0]:
-            batch[name] = torch.from_numpy(np.ascontiguousarray(np.concatenate([sample[name] for sample in samples])))
+            batch[name] = torch.from_numpy(
+                np.ascontiguousarray(np.concatenate([sample[name] for sample in samples]))
+            )
     return batch
 
 
-def train_detector(data: SceneSet, minutes: float, batch_size: int, seed: int, detector: ShapeDetector | None = None, peak_learning_rate: float = 3e-3) -> ShapeDetector:
+def train_detector(
+    data: SceneSet,
+    minutes: float,
+    batch_size: int,
+    seed: int,
+    detector: ShapeDetector | None = None,
+    peak_learning_rate: float = 3e-3,
+) -> ShapeDetector:
     torch.manual_seed(seed)
     detector = detector or ShapeDetector()
 
@@ -630,7 +683,9 @@ def train_detector(data: SceneSet, minutes: float, batch_size: int, seed: int, d
     return train_model(detector, batches, loss_function, minutes, peak_learning_rate)
 
 
-def train_model(model: nn.Module, batches, loss_function, minutes: float, peak_learning_rate: float) -> nn.Module:
+def train_model(
+    model: nn.Module, batches, loss_function, minutes: float, peak_learning_rate: float
+) -> nn.Module:
     """AdamW for a fixed wall-clock time; batches are dicts with an "images" tensor."""
     optimiser = torch.optim.AdamW(model.parameters(), lr=peak_learning_rate, weight_decay=5e-4)
     deadline = time.monotonic() + minutes * 60
@@ -703,7 +758,9 @@ def resize_shorter_and_centre_crop(image: np.ndarray, size: int = CLASSIFY_SIZE)
     else:
         new_height, new_width = int(size * height / width), size
     shrinking = new_height < height
-    resized = cv2.resize(image, (new_width, new_height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    resized = cv2.resize(
+        image, (new_width, new_height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    )
     top = int(round((new_height - size) / 2.0))
     left = int(round((new_width - size) / 2.0))
     return resized[top : top + size, left : left + size]
@@ -775,7 +832,9 @@ def build_multilabel_set(first_seed: int, count: int) -> tuple[np.ndarray, np.nd
     return images, labels
 
 
-def image_label_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, rng: np.random.Generator, to_input):
+def image_label_batches(
+    images: np.ndarray, labels: np.ndarray, batch_size: int, rng: np.random.Generator, to_input
+):
     """Endless shuffled {"images", "labels"} batches with random flips (flips keep every class)."""
     while True:
         order = rng.permutation(len(images))
@@ -884,7 +943,9 @@ def _pairwise_iou(boxes: torch.Tensor) -> torch.Tensor:
     return intersection / (area.unsqueeze(2) + area.unsqueeze(1) - intersection + 1e-9)
 
 
-def _flat_boxes_and_scores(detector: ShapeDetector, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _flat_boxes_and_scores(
+    detector: ShapeDetector, images: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, 4, N) x1y1x2y2 and (B, C, N) sigmoid scores, N = 40*40 in row-major cell order."""
     class_logits, raw_box = detector(images)
     boxes = decode_boxes(raw_box).flatten(2)
@@ -1053,9 +1114,9 @@ def _set_output_shapes(model_proto, module: nn.Module, example: torch.Tensor, dy
     with torch.no_grad():
         outputs = module(example)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    for graph_output, tensor in zip(model_proto.graph.output, outputs):
+    for graph_output, tensor in zip(model_proto.graph.output, outputs, strict=True):
         dims = graph_output.type.tensor_type.shape.dim
-        for index, (dim, size) in enumerate(zip(dims, tensor.shape)):
+        for index, (dim, size) in enumerate(zip(dims, tensor.shape, strict=True)):
             if index == 0 and dynamic_batch:
                 dim.dim_param = "batch"
             else:
@@ -1077,7 +1138,9 @@ def check_onnx_matches(module: nn.Module, path: Path, batch: np.ndarray, compara
     actual = tuple(session.run(None, {"images": batch}))
     if comparable is not None:
         expected, actual = comparable(expected), comparable(actual)
-    difference = max(float(np.abs(want - got).max()) for want, got in zip(expected, actual) if want.size)
+    difference = max(
+        float(np.abs(want - got).max()) for want, got in zip(expected, actual, strict=True) if want.size
+    )
     print(f"  onnxruntime vs torch on {path.name}: max abs diff {difference:.2e}")
     if difference > 1e-3:
         raise RuntimeError(f"{path.name}: onnxruntime and torch disagree by {difference}")
@@ -1092,7 +1155,9 @@ def yolov5_confidences(outputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...
     return (rows[..., :5], confidences, rows[..., class_end:], *outputs[1:])
 
 
-def end2end_confident_rows(outputs: tuple[np.ndarray, ...], minimum_score: float = 0.05) -> tuple[np.ndarray, ...]:
+def end2end_confident_rows(
+    outputs: tuple[np.ndarray, ...], minimum_score: float = 0.05
+) -> tuple[np.ndarray, ...]:
     """The leading end-to-end rows whose score is at least minimum_score (scores are sorted)."""
     rows = outputs[0]
     count = int((rows[..., 4] >= minimum_score).sum(axis=1).max())
@@ -1172,7 +1237,11 @@ def match_detections(
     unmatched = list(range(len(scene.objects)))
     found, false_positives, ious = 0, 0, []
     for box, _, class_id in detections:
-        candidates = [(box_iou(box, scene.objects[index].box), index) for index in unmatched if scene.objects[index].class_id == class_id]
+        candidates = [
+            (box_iou(box, scene.objects[index].box), index)
+            for index in unmatched
+            if scene.objects[index].class_id == class_id
+        ]
         best_iou, best_index = max(candidates, default=(0.0, -1))
         if best_iou >= iou_needed:
             unmatched.remove(best_index)
@@ -1183,7 +1252,9 @@ def match_detections(
     return found, false_positives, ious
 
 
-def evaluate_detector_onnx(path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5) -> DetectionMetrics:
+def evaluate_detector_onnx(
+    path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5
+) -> DetectionMetrics:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -1193,7 +1264,10 @@ def evaluate_detector_onnx(path: Path, scene_count: int = 50, confidence: float 
         scene = scene_for_seed(HELD_OUT_SEED_BASE + index)
         image, placement = letterbox(scene.image)
         output = session.run(None, {"images": to_network_input(image)[None]})[0][0]
-        detections = [(to_original_pixels(box, placement), score, class_id) for box, score, class_id, _ in decode_yolov8(output, confidence, iou_threshold)]
+        detections = [
+            (to_original_pixels(box, placement), score, class_id)
+            for box, score, class_id, _ in decode_yolov8(output, confidence, iou_threshold)
+        ]
         found_here, false_here, ious_here = match_detections(detections, scene)
         shapes += len(scene.objects)
         found += found_here
@@ -1213,7 +1287,11 @@ def evaluate_end2end_onnx(path: Path, scene_count: int = 50, confidence: float =
         scene = scene_for_seed(HELD_OUT_SEED_BASE + index)
         image, placement = letterbox(scene.image)
         rows = session.run(None, {"images": to_network_input(image)[None]})[0][0]
-        detections = [(to_original_pixels(row[:4], placement), float(row[4]), int(row[5])) for row in rows if row[4] >= confidence]
+        detections = [
+            (to_original_pixels(row[:4], placement), float(row[4]), int(row[5]))
+            for row in rows
+            if row[4] >= confidence
+        ]
         found_here, false_here, ious_here = match_detections(detections, scene)
         shapes += len(scene.objects)
         found += found_here
@@ -1228,7 +1306,13 @@ def _onnx_session(path: Path):
     return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
-def decode_instance_mask(coefficients: np.ndarray, protos: np.ndarray, box: np.ndarray, placement: Letterbox, original_size: tuple[int, int]) -> np.ndarray:
+def decode_instance_mask(
+    coefficients: np.ndarray,
+    protos: np.ndarray,
+    box: np.ndarray,
+    placement: Letterbox,
+    original_size: tuple[int, int],
+) -> np.ndarray:
     """One detection's mask in original pixels (bool, H x W).
 
     sigmoid(coefficients @ prototypes) on the 80x80 grid, upsampled
@@ -1237,13 +1321,18 @@ def decode_instance_mask(coefficients: np.ndarray, protos: np.ndarray, box: np.n
     """
     width, height = original_size
     logits = (coefficients @ protos.reshape(MASK_COEFFICIENTS, -1)).reshape(PROTO_SIZE, PROTO_SIZE)
-    probability = cv2.resize(1 / (1 + np.exp(-logits)), (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+    probability = cv2.resize(
+        1 / (1 + np.exp(-logits)), (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR
+    )
     x1, y1, x2, y2 = box
     steps = np.arange(INPUT_SIZE) + 0.5
     inside = ((steps >= y1) & (steps <= y2))[:, None] & ((steps >= x1) & (steps <= x2))[None, :]
     probability = probability * inside
     resized_width, resized_height = int(round(width * placement.scale)), int(round(height * placement.scale))
-    unpadded = probability[placement.pad_top : placement.pad_top + resized_height, placement.pad_left : placement.pad_left + resized_width]
+    unpadded = probability[
+        placement.pad_top : placement.pad_top + resized_height,
+        placement.pad_left : placement.pad_left + resized_width,
+    ]
     return cv2.resize(unpadded, (width, height), interpolation=cv2.INTER_LINEAR) > 0.5
 
 
@@ -1252,7 +1341,9 @@ def mask_iou(first: np.ndarray, second: np.ndarray) -> float:
     return np.count_nonzero(first & second) / union if union else 0.0
 
 
-def evaluate_segmenter_onnx(path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5) -> str:
+def evaluate_segmenter_onnx(
+    path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5
+) -> str:
     """Box metrics as for detection, plus mask IoU against each shape's visible mask."""
     session = _onnx_session(path)
     shapes = found = false_positives = 0
@@ -1266,7 +1357,11 @@ def evaluate_segmenter_onnx(path: Path, scene_count: int = 50, confidence: float
         unmatched = list(range(len(scene.objects)))
         for box, _, class_id, anchor in detections:
             original_box = to_original_pixels(box, placement)
-            candidates = [(box_iou(original_box, scene.objects[i].box), i) for i in unmatched if scene.objects[i].class_id == class_id]
+            candidates = [
+                (box_iou(original_box, scene.objects[i].box), i)
+                for i in unmatched
+                if scene.objects[i].class_id == class_id
+            ]
             best_iou, best = max(candidates, default=(0.0, -1))
             if best_iou < 0.5:
                 false_positives += 1
@@ -1280,13 +1375,16 @@ def evaluate_segmenter_onnx(path: Path, scene_count: int = 50, confidence: float
     mean_matched = float(np.mean(mask_ious)) if mask_ious else 0.0
     mean_all = float(np.sum(mask_ious) / max(shapes, 1))
     return (
-        f"{found}/{shapes} shapes found with box IoU >= 0.7 and the right class (recall {found / max(shapes, 1):.1%}), "
-        f"{false_positives} false positives; mean mask IoU {mean_matched:.3f} over {len(mask_ious)} matched shapes, "
+        f"{found}/{shapes} shapes found with box IoU >= 0.7 and the right class "
+        f"(recall {found / max(shapes, 1):.1%}), {false_positives} false positives; "
+        f"mean mask IoU {mean_matched:.3f} over {len(mask_ious)} matched shapes, "
         f"{mean_all:.3f} over all shapes (misses count 0)"
     )
 
 
-def evaluate_pose_onnx(path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5) -> str:
+def evaluate_pose_onnx(
+    path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5
+) -> str:
     """Square recall and mean corner error in 320-input pixels, in the file's canonical order."""
     session = _onnx_session(path)
     squares = found = false_positives = 0
@@ -1312,12 +1410,16 @@ def evaluate_pose_onnx(path: Path, scene_count: int = 50, confidence: float = 0.
             predicted = output[5:, anchor].reshape(POSE_KEYPOINTS, 3)
             wanted = truth_keypoints[best]
             errors.append(float(np.linalg.norm(predicted[:, :2] - wanted[:, :2], axis=1).mean()))
-            shifts = [np.linalg.norm(predicted[:, :2] - np.roll(wanted[:, :2], shift, axis=0), axis=1).mean() for shift in range(POSE_KEYPOINTS)]
+            shifts = [
+                np.linalg.norm(predicted[:, :2] - np.roll(wanted[:, :2], shift, axis=0), axis=1).mean()
+                for shift in range(POSE_KEYPOINTS)
+            ]
             order_free_errors.append(float(min(shifts)))
             visibility_right += list((predicted[:, 2] > 0.5) == (wanted[:, 2] > 0.5))
         squares += len(truth)
     return (
-        f"{found}/{squares} squares found with box IoU >= 0.7 (recall {found / max(squares, 1):.1%}), {false_positives} false positives; "
+        f"{found}/{squares} squares found with box IoU >= 0.7 (recall {found / max(squares, 1):.1%}), "
+        f"{false_positives} false positives; "
         f"mean corner error {np.mean(errors):.2f} px at 320 input (median {np.median(errors):.2f}, "
         f"{np.mean(order_free_errors):.2f} ignoring which corner is first); "
         f"visibility right for {np.mean(visibility_right):.1%} of corners"
@@ -1329,7 +1431,9 @@ def evaluate_classifier_onnx(path: Path, image_count: int = 200) -> str:
     correct = 0
     for index in range(image_count):
         crop, class_id = classification_sample(HELD_OUT_SEED_BASE + index)
-        probabilities = session.run(None, {"images": to_network_input(resize_shorter_and_centre_crop(crop))[None]})[0][0]
+        probabilities = session.run(
+            None, {"images": to_network_input(resize_shorter_and_centre_crop(crop))[None]}
+        )[0][0]
         correct += int(np.argmax(probabilities) == class_id)
     return f"top-1 accuracy {correct / image_count:.1%} on {image_count} held-out crops"
 
@@ -1347,7 +1451,8 @@ def evaluate_multilabel_onnx(path: Path, image_count: int = 200, threshold: floa
         exact += int((predicted == wanted).all())
         label_right += int((predicted == wanted).sum())
     return (
-        f"exact-set accuracy {exact / image_count:.1%} on {image_count} held-out scenes at threshold {threshold}, "
+        f"exact-set accuracy {exact / image_count:.1%} on {image_count} held-out scenes "
+        f"at threshold {threshold}, "
         f"per-label accuracy {label_right / (image_count * len(CLASS_NAMES)):.1%}"
     )
 
@@ -1357,7 +1462,9 @@ def evaluate_multilabel_onnx(path: Path, image_count: int = 200, threshold: floa
 
 def _check_batch(batch: int, image_size: int = INPUT_SIZE) -> np.ndarray:
     """Real held-out inputs for comparing torch and onnxruntime outputs."""
-    images = [letterbox(scene_for_seed(HELD_OUT_SEED_BASE + index).image, image_size)[0] for index in range(batch)]
+    images = [
+        letterbox(scene_for_seed(HELD_OUT_SEED_BASE + index).image, image_size)[0] for index in range(batch)
+    ]
     return np.stack([to_network_input(image) for image in images])
 
 
@@ -1378,7 +1485,9 @@ def run_detect(options: argparse.Namespace) -> None:
         data = _timed_build(lambda: build_detection_set(options.seed * 1_000_000, options.train_images))
         if options.init:  # continue training a detector, at the (lower) --learning-rate
             load_detector_weights(detector, options.init)
-            return train_detector(data, options.minutes, options.batch_size, options.seed, detector, options.learning_rate)
+            return train_detector(
+                data, options.minutes, options.batch_size, options.seed, detector, options.learning_rate
+            )
         return train_detector(data, options.minutes, options.batch_size, options.seed, detector)
 
     detector = _train_or_load(ShapeDetector(), options, train)
@@ -1398,28 +1507,52 @@ def export_detectors(detector: ShapeDetector, output_dir: Path) -> None:
     files = {
         "shapes-det-yolov8.onnx": (YoloV8DetectLayout(detector), True, {}, None),
         "shapes-det-yolov5.onnx": (YoloV5DetectLayout(detector), False, {}, yolov5_confidences),
-        "shapes-det-end2end.onnx": (EndToEndDetectLayout(detector), True, {"end2end": "True"}, end2end_confident_rows),
+        "shapes-det-end2end.onnx": (
+            EndToEndDetectLayout(detector),
+            True,
+            {"end2end": "True"},
+            end2end_confident_rows,
+        ),
     }
     for name, (module, dynamic_batch, extra, comparable) in files.items():
         path = output_dir / name
         batch = 2 if dynamic_batch else 1
-        export_onnx(module, path, (batch, 3, INPUT_SIZE, INPUT_SIZE), ["output0"], dynamic_batch, ultralytics_metadata("detect", description, extra))
+        export_onnx(
+            module,
+            path,
+            (batch, 3, INPUT_SIZE, INPUT_SIZE),
+            ["output0"],
+            dynamic_batch,
+            ultralytics_metadata("detect", description, extra),
+        )
         check_onnx_matches(module, path, check_batch[:batch], comparable)
-    print("held-out (YOLOv8 file, conf 0.5, NMS IoU 0.5):", evaluate_detector_onnx(output_dir / "shapes-det-yolov8.onnx").summary())
-    print("held-out (end-to-end file, conf 0.5, no NMS):", evaluate_end2end_onnx(output_dir / "shapes-det-end2end.onnx").summary())
+    print(
+        "held-out (YOLOv8 file, conf 0.5, NMS IoU 0.5):",
+        evaluate_detector_onnx(output_dir / "shapes-det-yolov8.onnx").summary(),
+    )
+    print(
+        "held-out (end-to-end file, conf 0.5, no NMS):",
+        evaluate_end2end_onnx(output_dir / "shapes-det-end2end.onnx").summary(),
+    )
 
 
 def run_segment(options: argparse.Namespace) -> None:
     def train(segmenter: ShapeSegmenter) -> ShapeSegmenter:
         if options.init:
             load_detector_weights(segmenter.detector, options.init)
-        data = _timed_build(lambda: build_scene_set("segment", options.seed * 1_000_000, options.train_images))
+        data = _timed_build(
+            lambda: build_scene_set("segment", options.seed * 1_000_000, options.train_images)
+        )
         torch.manual_seed(options.seed)
-        batches = scene_batches(data, options.batch_size, np.random.default_rng(options.seed), len(CLASS_NAMES))
+        batches = scene_batches(
+            data, options.batch_size, np.random.default_rng(options.seed), len(CLASS_NAMES)
+        )
         return train_model(segmenter, batches, segmentation_loss, options.minutes, options.learning_rate)
 
     segmenter = _train_or_load(ShapeSegmenter(), options, train)
-    description = "Shapes instance-segmentation fixture (circle, square, triangle, star) trained on synthetic scenes"
+    description = (
+        "Shapes instance-segmentation fixture (circle, square, triangle, star) trained on synthetic scenes"
+    )
     check_batch = _check_batch(2)
     files = {
         "shapes-seg-yolov8.onnx": (YoloV8SegmentLayout(segmenter), True, None),
@@ -1428,16 +1561,28 @@ def run_segment(options: argparse.Namespace) -> None:
     for name, (module, dynamic_batch, comparable) in files.items():
         path = options.output_dir / name
         batch = 2 if dynamic_batch else 1
-        export_onnx(module, path, (batch, 3, INPUT_SIZE, INPUT_SIZE), ["output0", "output1"], dynamic_batch, ultralytics_metadata("segment", description))
+        export_onnx(
+            module,
+            path,
+            (batch, 3, INPUT_SIZE, INPUT_SIZE),
+            ["output0", "output1"],
+            dynamic_batch,
+            ultralytics_metadata("segment", description),
+        )
         check_onnx_matches(module, path, check_batch[:batch], comparable)
-    print("held-out (YOLOv8-seg file, conf 0.5, NMS IoU 0.5):", evaluate_segmenter_onnx(options.output_dir / "shapes-seg-yolov8.onnx"))
+    print(
+        "held-out (YOLOv8-seg file, conf 0.5, NMS IoU 0.5):",
+        evaluate_segmenter_onnx(options.output_dir / "shapes-seg-yolov8.onnx"),
+    )
 
 
 def run_pose(options: argparse.Namespace) -> None:
     def train(pose_net: ShapePoseNet) -> ShapePoseNet:
         if options.init:
             load_detector_weights(pose_net.detector, options.init, class_ids=[POSE_CLASS_ID])
-        data = _timed_build(lambda: build_scene_set("pose", options.seed * 1_000_000, options.train_images, POSE_MAX_OBJECTS))
+        data = _timed_build(
+            lambda: build_scene_set("pose", options.seed * 1_000_000, options.train_images, POSE_MAX_OBJECTS)
+        )
         torch.manual_seed(options.seed)
         batches = scene_batches(data, options.batch_size, np.random.default_rng(options.seed), 1)
         return train_model(pose_net, batches, pose_loss, options.minutes, options.learning_rate)
@@ -1447,7 +1592,8 @@ def run_pose(options: argparse.Namespace) -> None:
     module = YoloV8PoseLayout(pose_net)
     metadata = ultralytics_metadata(
         "pose",
-        "Square corner-keypoint fixture (4 corners, top-most first, then clockwise) trained on synthetic scenes",
+        "Square corner-keypoint fixture (4 corners, top-most first, then clockwise) "
+        "trained on synthetic scenes",
         {"kpt_shape": str([POSE_KEYPOINTS, 3])},
         names=("square",),
     )
@@ -1460,9 +1606,13 @@ def run_classify(options: argparse.Namespace) -> None:
     def train(classifier: PresenceClassifier) -> PresenceClassifier:
         if options.init:
             load_detector_weights(classifier.detector, options.init)
-        images, labels = _timed_build(lambda: build_classification_set(options.seed * 1_000_000, options.train_images))
+        images, labels = _timed_build(
+            lambda: build_classification_set(options.seed * 1_000_000, options.train_images)
+        )
         torch.manual_seed(options.seed)
-        batches = image_label_batches(images, labels, options.batch_size, np.random.default_rng(options.seed), to_network_input)
+        batches = image_label_batches(
+            images, labels, options.batch_size, np.random.default_rng(options.seed), to_network_input
+        )
 
         def loss_function(logits, batch):
             loss = functional.cross_entropy(logits, batch["labels"])
@@ -1474,8 +1624,22 @@ def run_classify(options: argparse.Namespace) -> None:
     path = options.output_dir / "shapes-cls.onnx"
     module = SoftmaxClassifierLayout(classifier)
     description = "Single-label shape classifier fixture (softmax probabilities) trained on synthetic crops"
-    export_onnx(module, path, (2, 3, CLASSIFY_SIZE, CLASSIFY_SIZE), ["output0"], True, ultralytics_metadata("classify", description, stride=1, image_size=CLASSIFY_SIZE))
-    check_batch = np.stack([to_network_input(resize_shorter_and_centre_crop(classification_sample(HELD_OUT_SEED_BASE + index)[0])) for index in range(2)])
+    export_onnx(
+        module,
+        path,
+        (2, 3, CLASSIFY_SIZE, CLASSIFY_SIZE),
+        ["output0"],
+        True,
+        ultralytics_metadata("classify", description, stride=1, image_size=CLASSIFY_SIZE),
+    )
+    check_batch = np.stack(
+        [
+            to_network_input(
+                resize_shorter_and_centre_crop(classification_sample(HELD_OUT_SEED_BASE + index)[0])
+            )
+            for index in range(2)
+        ]
+    )
     check_onnx_matches(module, path, check_batch)
     print("held-out (classifier file):", evaluate_classifier_onnx(path))
 
@@ -1484,9 +1648,13 @@ def run_multilabel(options: argparse.Namespace) -> None:
     def train(classifier: PresenceClassifier) -> PresenceClassifier:
         if options.init:
             load_detector_weights(classifier.detector, options.init)
-        images, labels = _timed_build(lambda: build_multilabel_set(options.seed * 1_000_000, options.train_images))
+        images, labels = _timed_build(
+            lambda: build_multilabel_set(options.seed * 1_000_000, options.train_images)
+        )
         torch.manual_seed(options.seed)
-        batches = image_label_batches(images, labels, options.batch_size, np.random.default_rng(options.seed), normalise_half)
+        batches = image_label_batches(
+            images, labels, options.batch_size, np.random.default_rng(options.seed), normalise_half
+        )
 
         def loss_function(logits, batch):
             loss = functional.binary_cross_entropy_with_logits(logits, batch["labels"])
@@ -1497,10 +1665,19 @@ def run_multilabel(options: argparse.Namespace) -> None:
     classifier = _train_or_load(PresenceClassifier(ShapeDetector(), normalised_input=True), options, train)
     path = options.output_dir / "shapes-multilabel.onnx"
     module = SigmoidClassifierLayout(classifier)
-    description = "Multi-label shape-presence classifier fixture (sigmoid probabilities) trained on synthetic scenes"
-    metadata = ultralytics_metadata("classify", description, {"multilabel": "True"}, stride=1, image_size=MULTILABEL_SIZE)
+    description = (
+        "Multi-label shape-presence classifier fixture (sigmoid probabilities) trained on synthetic scenes"
+    )
+    metadata = ultralytics_metadata(
+        "classify", description, {"multilabel": "True"}, stride=1, image_size=MULTILABEL_SIZE
+    )
     export_onnx(module, path, (2, 3, MULTILABEL_SIZE, MULTILABEL_SIZE), ["output0"], True, metadata)
-    check_batch = np.stack([normalise_half(stretch_resize(scene_for_seed(HELD_OUT_SEED_BASE + index).image)) for index in range(2)])
+    check_batch = np.stack(
+        [
+            normalise_half(stretch_resize(scene_for_seed(HELD_OUT_SEED_BASE + index).image))
+            for index in range(2)
+        ]
+    )
     check_onnx_matches(module, path, check_batch)
     print("held-out (multi-label file):", evaluate_multilabel_onnx(path))
 
@@ -1520,12 +1697,16 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=12.0, help="wall-clock training time")
     parser.add_argument("--train-images", type=int, default=6000)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-3, help="peak rate for the tasks that start from --init")
+    parser.add_argument(
+        "--learning-rate", type=float, default=2e-3, help="peak rate for the tasks that start from --init"
+    )
     parser.add_argument("--seed", type=int, default=1, help="1-9; training scenes use seeds seed*1e6 and up")
     parser.add_argument("--output-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--init", type=Path, help="detector weights (from detect --checkpoint) to start from")
     parser.add_argument("--checkpoint", type=Path, help="save the trained torch weights here")
-    parser.add_argument("--from-checkpoint", type=Path, help="skip training: load these weights, export and evaluate")
+    parser.add_argument(
+        "--from-checkpoint", type=Path, help="skip training: load these weights, export and evaluate"
+    )
     parser.add_argument("--threads", type=int, default=TORCH_THREADS)
     options = parser.parse_args(arguments)
     torch.set_num_threads(options.threads)
