@@ -74,7 +74,7 @@ def client(server):
 
 @pytest.fixture(scope="session")
 def scene() -> SceneImage:
-    return make_scene(900_100)
+    return make_scene(900_101)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import httpx
-from scene_matching import match_scene
-from server_harness import DETECTOR_ID, free_port, make_scene
+from server_harness import DETECTOR_ID, assert_detects, free_port, make_scene
 
 NO_SUCH_IMAGE = "localhost/visionhost-test-image-that-does-not-exist:never"
 
@@ -61,8 +60,7 @@ def test_start_status_infer_stop_without_a_container(model_cache, tmp_path):
             "infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}", env=env
         )
         assert remote.returncode == 0, remote.stderr
-        found, missed, false_positives = match_scene(scene.objects, json.loads(remote.stdout)["predictions"])
-        assert (missed, false_positives) == (0, 0)
+        assert_detects(scene.objects, json.loads(remote.stdout)["predictions"])
         unknown = inference(
             "infer", str(image), "--model-id", "nope/1", "--api-url", f"http://127.0.0.1:{port}", env=env
         )

@@ -9,8 +9,7 @@ import pickle
 import cv2
 import pytest
 import requests
-from scene_matching import match_scene
-from server_harness import DETECTOR_ID, make_scene
+from server_harness import DETECTOR_ID, assert_detects, make_scene
 
 PROJECT_ID, MODEL_VERSION = DETECTOR_ID.split("/")
 API_KEY = "not-needed-locally"
@@ -24,9 +23,7 @@ def image_path(tmp_path):
     return path, scene.objects
 
 
-def assert_correct(objects, predictions):
-    found, missed, false_positives = match_scene(objects, predictions)
-    assert (missed, false_positives) == (0, 0), predictions
+assert_correct = assert_detects
 
 
 def test_pickled_numpy_snippet(server, image_path):

@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 #: Image types a client may declare on the JSON routes.
 WIRE_IMAGE_TYPES = ("base64", "url", "numpy", "file")
+#: Widest line a drawing may ask for.
+MAX_STROKE = 100
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,6 @@ class PickledArray:
     """A legacy-route body holding `pickle.dumps(ndarray)`; read by the restricted unpickler."""
 
     payload: bytes
-
-
-MAX_STROKE = 100
 
 
 @dataclass
@@ -109,7 +108,7 @@ class InferenceRunner:
             result.response.time = elapsed
             result.response.inference_id = inference_id or str(uuid.uuid4())
         self.metrics.observe_inference(model.model_id, len(results))
-        return list(results)
+        return results
 
     def check_batch_length(self, count: int) -> None:
         if count == 0:
