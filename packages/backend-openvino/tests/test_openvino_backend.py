@@ -37,7 +37,7 @@ def test_loads_openvino_ir_and_caches_compiled_models(tmp_path, fixture_model_pa
 
     source = fixture_model_path("shapes-det-yolov8.onnx")
     ir_path = tmp_path / "weights.xml"
-    openvino.save_model(openvino.Core().read_model(str(source)), str(ir_path))
+    openvino.save_model(openvino.Core().read_model(str(source)), str(ir_path), compress_to_fp16=False)
     cache = tmp_path / "ov-cache"
     settings = OpenVinoSettings(cache_dir=cache)
     from_ir = OpenVinoBackend(CoreSettings(), settings).load(ir_path)
