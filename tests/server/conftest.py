@@ -11,7 +11,9 @@ from inference_core.store import ModelStore
 from model_dirs import roboflow_model_dir
 from server_harness import (
     DETECTOR_ID,
+    END_TO_END_ID,
     ROBOFLOW_LAYOUT_ID,
+    YOLOV5_ID,
     RunningServer,
     SceneImage,
     image_handler,
@@ -26,6 +28,11 @@ def model_cache(tmp_path_factory, fixture_model_path) -> Path:
     cache = tmp_path_factory.mktemp("server-model-cache")
     ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), DETECTOR_ID)
     roboflow_model_dir(cache, ROBOFLOW_LAYOUT_ID, fixture_model_path("shapes-det-yolov8.onnx"))
+    # A fixed batch dimension of 1 (no dynamic batching) and the NMS-free layout.
+    roboflow_model_dir(cache, YOLOV5_ID, fixture_model_path("shapes-det-yolov5.onnx"), model_type="yolov5n")
+    roboflow_model_dir(
+        cache, END_TO_END_ID, fixture_model_path("shapes-det-end2end.onnx"), model_type="yolov10n"
+    )
     return cache
 
 

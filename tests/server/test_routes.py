@@ -14,7 +14,9 @@ from inference_core import CoreSettings, build_manager
 from scene_matching import match_scene
 from server_harness import (
     DETECTOR_ID,
+    END_TO_END_ID,
     ROBOFLOW_LAYOUT_ID,
+    YOLOV5_ID,
     assert_detects,
     make_scene,
     predictions_of,
@@ -148,6 +150,21 @@ def test_a_roboflow_layout_model_directory_gives_the_same_predictions(client, sc
     roboflow = predictions_of(detect(client, scene.base64, model_id=ROBOFLOW_LAYOUT_ID))
     assert_finds_ground_truth(scene.objects, roboflow)
     assert len(ours) == len(roboflow)
+
+
+@pytest.mark.parametrize(("model_id", "batch_size"), [(YOLOV5_ID, 1), (END_TO_END_ID, None)])
+def test_other_detector_layouts_and_a_fixed_batch_model(client, model_id, batch_size):
+    """A YOLOv5 export with a fixed batch of 1 (lists are run one by one, no gathering) and an
+    NMS-free end-to-end export, each given a list of images."""
+    scenes = [make_scene(seed) for seed in SCENE_SEEDS[:3]]
+    body = {"model_id": model_id, "image": [{"type": "base64", "value": scene.base64} for scene in scenes]}
+    answers = client.post("/infer/object_detection", json=body).json()
+    for scene, answer in zip(scenes, answers, strict=True):
+        assert_detects(scene.objects, answer["predictions"])
+    registry = client.get("/model/registry").json()["models"]
+    assert {"model_id": model_id, "batch_size": batch_size}.items() <= next(
+        item for item in registry if item["model_id"] == model_id
+    ).items()
 
 
 def test_detection_parameters(client, scene):

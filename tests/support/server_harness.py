@@ -21,6 +21,8 @@ from synthetic_shapes import render_scene
 
 DETECTOR_ID = "shapes/1"
 ROBOFLOW_LAYOUT_ID = "shapes-rf/2"
+YOLOV5_ID = "shapes-v5/1"
+END_TO_END_ID = "shapes-e2e/1"
 START_TIMEOUT = 60.0
 
 
