@@ -1,6 +1,10 @@
-"""The client against a real server process: every method, sync and async, checked on predictions.
+"""The client against a real server process: every method, sync and async.
 
-Scenes come from `tools/synthetic_shapes.py`, so each answer is compared with ground truth.
+Two kinds of checks. Exactness: what the client returns equals what the server answers to the
+same encoded image sent by hand over the wire (`raw_detect`), so encoding, routing, batching,
+ordering and parsing are proven without trusting the model. Meaning: predictions are compared
+with the ground truth of `tools/synthetic_shapes.py` scenes, in aggregate (the fixture model is
+small; a test of the client should not fail because the model misses one shape).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import numpy as np
 import pytest
 from inference_sdk import InferenceConfiguration, InferenceHTTPClient
@@ -25,29 +30,52 @@ from synthetic_shapes import render_scene
 DETECTOR_ID = "shapes/1"
 SEEDS = [900_201, 900_202, 900_203, 900_204, 900_205, 900_206]
 SIZES = [(640, 480), (480, 640), (517, 333), (800, 450), (320, 320), (640, 360)]
+MIN_RECALL = 0.75  # share of ground-truth shapes found (IoU >= 0.5, right class) across scenes
 
 
 def scene(index: int, width: int | None = None, height: int | None = None):
     default_width, default_height = SIZES[index % len(SIZES)]
-    return render_scene(np.random.default_rng(SEEDS[index % len(SEEDS)] + 1000 * (index // len(SEEDS))),
-                        width or default_width, height or default_height)
+    seed = SEEDS[index % len(SEEDS)] + 1000 * (index // len(SEEDS))
+    return render_scene(np.random.default_rng(seed), width or default_width, height or default_height)
 
 
 def jpeg_bytes(image_bgr: np.ndarray) -> bytes:
+    """The client's own encoding of a BGR array (Pillow, quality 95), for the raw reference."""
     buffer = io.BytesIO()
     Image.fromarray(image_bgr[:, :, ::-1]).save(buffer, format="JPEG", quality=95)
     return buffer.getvalue()
 
 
-def assert_matches(objects, result, min_iou: float = 0.7) -> None:
-    found, missed, false_positives = match_scene(objects, result["predictions"], min_iou=min_iou)
-    assert (missed, false_positives) == (0, 0), (objects, result["predictions"])
+def raw_detect(api_url: str, encoded: bytes) -> dict:
+    """The server's answer to `encoded`, sent by hand as wire-format.md §3 describes."""
+    body = {"model_id": DETECTOR_ID, "image": {"type": "base64", "value": base64.b64encode(encoded).decode()}}
+    response = httpx.post(f"{api_url}/infer/object_detection", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
-def boxes_of(results) -> list[list[tuple]]:
-    """Each result's predictions without their per-request ids and timings."""
-    key = lambda item: (item["class"], item["x"], item["y"], item["width"], item["height"])  # noqa: E731
-    return [sorted(map(key, result["predictions"])) for result in results]
+def boxes_of(result: dict) -> list[tuple]:
+    """A result's predictions without their per-request ids and timings."""
+    items = result["predictions"]
+    return sorted((item["class"], item["x"], item["y"], item["width"], item["height"]) for item in items)
+
+
+def assert_same_boxes(result: dict, reference: dict, tolerance: float = 1.0) -> None:
+    """Same classes and boxes, to a pixel (batched and single runs may round differently)."""
+    got, expected = boxes_of(result), boxes_of(reference)
+    assert len(got) == len(expected), (got, expected)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine[0] == theirs[0] and np.allclose(mine[1:], theirs[1:], atol=tolerance), (got, expected)
+
+
+def assert_finds_most(pairs, min_iou: float = 0.5) -> None:
+    """Across (ground-truth objects, result) pairs, most shapes are found and few are invented."""
+    found = false_positives = total = 0
+    for objects, result in pairs:
+        hits, _, extra = match_scene(objects, result["predictions"], min_iou=min_iou)
+        found, false_positives, total = found + hits, false_positives + extra, total + len(objects)
+    assert found >= MIN_RECALL * total, (found, total)
+    assert false_positives <= (1 - MIN_RECALL) * total, (false_positives, total)
 
 
 @pytest.fixture
@@ -77,13 +105,14 @@ def test_seed_snippet_runs_unchanged(api_url, tmp_path):
     assert finished.returncode == 0, finished.stderr
     result = json.loads(finished.stdout)
     assert result["image"] == {"width": 640, "height": 480}
-    assert_matches(shapes.objects, result)
+    assert_same_boxes(result, raw_detect(api_url, image_path.read_bytes()))
+    assert_finds_most([(shapes.objects, result)])
 
 
 # --- inference: every input form, both API modes ------------------------------------------------
 
 @pytest.mark.parametrize("form", ["numpy", "pil", "path", "base64", "bytes"])
-def test_every_input_form_finds_the_ground_truth(client, tmp_path, form):
+def test_every_input_form_reaches_the_server_intact(client, api_url, tmp_path, form):
     shapes = scene(1)
     encoded = jpeg_bytes(shapes.image)
     (tmp_path / "scene.jpg").write_bytes(encoded)
@@ -96,15 +125,17 @@ def test_every_input_form_finds_the_ground_truth(client, tmp_path, form):
     }
     result = client.infer(inputs[form], model_id=DETECTOR_ID)
     assert result["image"] == {"width": 480, "height": 640}
-    assert_matches(shapes.objects, result)
+    assert_same_boxes(result, raw_detect(api_url, encoded))  # arrays and PIL encode to these bytes
+    assert_finds_most([(shapes.objects, result)])
 
 
-def test_url_input_is_downloaded_by_the_client(client, image_host):
+def test_url_input_is_downloaded_by_the_client(client, api_url, image_host):
     base_url, files = image_host
     shapes = scene(2)
     files["/scene.jpg"] = jpeg_bytes(shapes.image)
     # The server's URL policy refuses 127.0.0.1; the client fetches it and sends base64.
-    assert_matches(shapes.objects, client.infer(f"{base_url}/scene.jpg", model_id=DETECTOR_ID))
+    result = client.infer(f"{base_url}/scene.jpg", model_id=DETECTOR_ID)
+    assert_same_boxes(result, raw_detect(api_url, files["/scene.jpg"]))
 
 
 def test_legacy_route_gives_the_same_predictions(client):
@@ -113,19 +144,20 @@ def test_legacy_route_gives_the_same_predictions(client):
     with client.use_api_v0():
         assert client.client_mode is HTTPClientMode.V0
         v0_result = client.infer(shapes.image, model_id=DETECTOR_ID)
-    assert_matches(shapes.objects, v0_result)
-    assert boxes_of([v0_result]) == boxes_of([v1_result])
+    assert v0_result["image"] == v1_result["image"]
+    assert_same_boxes(v0_result, v1_result)
 
 
 @pytest.mark.parametrize(("batch", "concurrency"), [(1, 1), (1, 4), (3, 2), (8, 1)])
-def test_lists_come_back_in_input_order(client, batch, concurrency):
+def test_lists_come_back_in_input_order(client, api_url, batch, concurrency):
     scenes = [scene(index) for index in range(8)]
     client.configure(InferenceConfiguration(max_batch_size=batch, max_concurrent_requests=concurrency))
     results = client.infer([shapes.image for shapes in scenes], model_id=DETECTOR_ID)
     assert len(results) == len(scenes)
     for shapes, result in zip(scenes, results, strict=True):
         assert result["image"] == {"width": shapes.image.shape[1], "height": shapes.image.shape[0]}
-        assert_matches(shapes.objects, result)
+        assert_same_boxes(result, raw_detect(api_url, jpeg_bytes(shapes.image)))
+    assert_finds_most([(shapes.objects, result) for shapes, result in zip(scenes, results, strict=True)])
 
 
 def test_async_infer_matches_sync(client):
@@ -143,17 +175,18 @@ def test_async_infer_matches_sync(client):
         return together, one_by_one, legacy
 
     together, one_by_one, legacy = asyncio.run(run_all())
-    assert boxes_of(together) == boxes_of(sync_results) == boxes_of(one_by_one)
-    for shapes, result in zip(scenes, together, strict=True):
-        assert_matches(shapes.objects, result)
-    assert_matches(scenes[0].objects, legacy)
+    for expected, first, second in zip(sync_results, together, one_by_one, strict=True):
+        assert_same_boxes(first, expected)
+        assert_same_boxes(second, expected)
+    assert_same_boxes(legacy, sync_results[0])
 
 
 # --- configuration reaches the server ----------------------------------------------------------
 
 def test_detection_parameters_take_effect(client):
-    shapes = scene(0)
-    wanted = shapes.objects[0].class_name
+    shapes = scene(7)  # four shapes
+    everything = client.infer(shapes.image, model_id=DETECTOR_ID)["predictions"]
+    wanted = everything[0]["class"]
     with client.use_configuration(InferenceConfiguration(class_filter=[wanted])):
         filtered = client.infer(shapes.image, model_id=DETECTOR_ID)["predictions"]
     assert filtered and {item["class"] for item in filtered} == {wanted}
@@ -183,12 +216,24 @@ def test_legacy_format_image_answers_the_drawing(client):
     assert set(result) == {"visualization"} and result["visualization"].shape == shapes.image.shape
 
 
-def test_client_downsizing_maps_boxes_back_to_the_original_image(client):
-    shapes = scene(4, width=1920, height=1440)
+def test_client_downsizing_maps_boxes_back_to_the_original_image(client, api_url):
+    scenes = [scene(index, width=1920, height=1440) for index in range(4)]
+    model = client.get_model_description(DETECTOR_ID)
+    ratio = min(model.input_width / 1920, model.input_height / 1440)
+    sent_size = (round(1920 * ratio), round(1440 * ratio))
     with client.use_configuration(InferenceConfiguration(client_downsizing_disabled=False)):
-        result = client.infer(shapes.image, model_id=DETECTOR_ID)
-    assert result["image"] == {"width": 1920, "height": 1440}
-    assert_matches(shapes.objects, result, min_iou=0.6)
+        results = client.infer([shapes.image for shapes in scenes], model_id=DETECTOR_ID)
+    for shapes, result in zip(scenes, results, strict=True):
+        assert result["image"] == {"width": 1920, "height": 1440}
+        # What the server says about the image shrunk as the client shrinks it, scaled back up.
+        shrunk = Image.fromarray(shapes.image[:, :, ::-1]).resize(sent_size, Image.Resampling.BILINEAR)
+        small = raw_detect(api_url, jpeg_bytes(np.asarray(shrunk)[:, :, ::-1]))
+        for item in small["predictions"]:
+            for key, size, sent in (("x", 1920, sent_size[0]), ("width", 1920, sent_size[0]),
+                                    ("y", 1440, sent_size[1]), ("height", 1440, sent_size[1])):
+                item[key] = item[key] * size / sent
+        assert_same_boxes(result, small, tolerance=1e-6)
+    assert_finds_most([(shapes.objects, result) for shapes, result in zip(scenes, results, strict=True)])
 
 
 # --- model management, sync and async ---------------------------------------------------------
@@ -247,42 +292,49 @@ def test_stopped_server_is_a_connection_error():
 
 
 def test_api_keys_on_a_key_protected_server(keyed_api_url):
-    shapes = scene(5)
+    shapes = scene(0)
     with pytest.raises(HTTPCallErrorError) as caught:
         InferenceHTTPClient(keyed_api_url, api_key="wrong").infer(shapes.image, model_id=DETECTOR_ID)
     assert caught.value.status_code == 401
+    reference = None
     for transport in ("legacy", "both", "header"):
         client = InferenceHTTPClient(keyed_api_url, api_key="secret-key-2")
         client.configure(InferenceConfiguration(api_key_transport=transport))
-        assert_matches(shapes.objects, client.infer(shapes.image, model_id=DETECTOR_ID))
+        result = client.infer(shapes.image, model_id=DETECTOR_ID)
+        reference = reference or result
+        assert_same_boxes(result, reference)
         with client.use_api_v0():
-            assert_matches(shapes.objects, client.infer(shapes.image, model_id=DETECTOR_ID))
+            assert_same_boxes(client.infer(shapes.image, model_id=DETECTOR_ID), reference)
         assert client.unload_all_models().models == []
+    assert_finds_most([(shapes.objects, reference)])
 
 
 # --- infer_on_stream ---------------------------------------------------------------------------
 
 def test_infer_on_stream_over_an_image_folder(client, tmp_path):
-    scenes = [scene(index) for index in range(3)]
+    scenes = [scene(index) for index in range(4)]
     for index, shapes in enumerate(scenes):
         (tmp_path / f"frame_{index}.jpg").write_bytes(jpeg_bytes(shapes.image))
     seen = list(client.infer_on_stream(str(tmp_path), model_id=DETECTOR_ID))
-    assert [reference.rsplit("/", 1)[-1] for reference, _, _ in seen] == ["frame_0.jpg", "frame_1.jpg",
-                                                                          "frame_2.jpg"]
+    names = [reference.rsplit("/", 1)[-1] for reference, _, _ in seen]
+    assert names == [f"frame_{index}.jpg" for index in range(4)]
     for shapes, (_, frame, prediction) in zip(scenes, seen, strict=True):
         assert frame.shape == shapes.image.shape
-        assert_matches(shapes.objects, prediction)
+        assert_same_boxes(prediction, client.infer(frame, model_id=DETECTOR_ID))
+    predictions = [prediction for _, _, prediction in seen]
+    assert_finds_most([(shapes.objects, result) for shapes, result in zip(scenes, predictions, strict=True)])
 
 
 def test_infer_on_stream_over_a_video_file(client, tmp_path):
     cv2 = pytest.importorskip("cv2", reason="OpenCV is the optional extra that reads video")
-    scenes = [scene(index, 640, 480) for index in range(3)]
+    scenes = [scene(index, 640, 480) for index in range(4)]
     path = str(tmp_path / "clip.avi")
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 5, (640, 480))
     for shapes in scenes:
         writer.write(shapes.image)
     writer.release()
     seen = list(client.infer_on_stream(path, model_id=DETECTOR_ID))
-    assert [reference for reference, _, _ in seen] == [0, 1, 2]
-    for shapes, (_, _, prediction) in zip(scenes, seen, strict=True):
-        assert_matches(shapes.objects, prediction, min_iou=0.6)
+    assert [reference for reference, _, _ in seen] == [0, 1, 2, 3]
+    assert all(frame.shape == (480, 640, 3) for _, frame, _ in seen)
+    predictions = [prediction for _, _, prediction in seen]
+    assert_finds_most([(shapes.objects, result) for shapes, result in zip(scenes, predictions, strict=True)])
