@@ -84,6 +84,8 @@ class OpenVinoBackend(Backend):
         core = self._openvino_core()
         options = self.openvino_settings
         config = {"PERFORMANCE_HINT": options.performance_hint}
+        if options.inference_precision and options.device.upper() in ("CPU", "GPU"):
+            config["INFERENCE_PRECISION_HINT"] = options.inference_precision
         if self.settings.intra_op_threads > 0 and options.device.upper() == "CPU":
             config["INFERENCE_NUM_THREADS"] = self.settings.intra_op_threads
         try:

@@ -16,6 +16,8 @@ class OpenVinoSettings:
     performance_hint: str = "LATENCY"
     cache_dir: Path = Path.home() / ".cache" / "visionhost" / "openvino"
     infer_requests: int = 0
+    #: f32 keeps predictions equal to ONNX Runtime's; bf16/f16 are faster on CPUs and GPUs that have them.
+    inference_precision: str = "f32"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OpenVinoSettings:
@@ -28,4 +30,5 @@ class OpenVinoSettings:
             performance_hint=hint,
             cache_dir=Path(env.get("OPENVINO_CACHE_DIR") or cls.cache_dir),
             infer_requests=int(env.get("OPENVINO_INFER_REQUESTS", "0")),
+            inference_precision=env.get("OPENVINO_INFERENCE_PRECISION", "f32").strip().lower(),
         )
