@@ -401,3 +401,14 @@ def test_metrics_count_requests_and_models(client, scene):
     assert f'visionhost_inference_images_total{{model_id="{DETECTOR_ID}"}}' in text
     for line in text.splitlines():
         assert line.startswith("#") or len(line.rsplit(" ", 1)) == 2
+
+
+def test_several_worker_processes(model_cache, tmp_path, scene):
+    running = start_server({"MODEL_CACHE_DIR": str(model_cache), "NUM_WORKERS": "2"}, tmp_path / "workers.log")
+    try:
+        with running.client() as http:
+            for _ in range(4):
+                assert_detects(scene.objects, predictions_of(detect(http, scene.base64)))
+    finally:
+        stop_server(running)
+    assert running.log().count("Started server process") >= 2
