@@ -404,7 +404,9 @@ def test_metrics_count_requests_and_models(client, scene):
 
 
 def test_several_worker_processes(model_cache, tmp_path, scene):
-    running = start_server({"MODEL_CACHE_DIR": str(model_cache), "NUM_WORKERS": "2"}, tmp_path / "workers.log")
+    running = start_server(
+        {"MODEL_CACHE_DIR": str(model_cache), "NUM_WORKERS": "2"}, tmp_path / "workers.log"
+    )
     try:
         with running.client() as http:
             for _ in range(4):
