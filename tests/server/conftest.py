@@ -7,6 +7,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import tiny_task_models
 from inference_core.store import ModelStore
 from model_dirs import roboflow_model_dir
 from server_harness import (
@@ -22,6 +23,13 @@ from server_harness import (
     stop_server,
 )
 
+#: Tiny stand-ins for the other tasks (tests/support/tiny_task_models.py): plumbing, not accuracy.
+TINY_TASK_MODELS = {
+    "tiny-seg/1": tiny_task_models.segmenter,
+    "tiny-pose/1": tiny_task_models.pose_detector,
+    "tiny-cls/1": tiny_task_models.classifier,
+}
+
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory, fixture_model_path) -> Path:
@@ -30,6 +38,10 @@ def model_cache(tmp_path_factory, fixture_model_path) -> Path:
     roboflow_model_dir(cache, ROBOFLOW_LAYOUT_ID, fixture_model_path("shapes-det-yolov8.onnx"))
     # A fixed batch dimension of 1 (no dynamic batching) and the NMS-free layout.
     roboflow_model_dir(cache, YOLOV5_ID, fixture_model_path("shapes-det-yolov5.onnx"), model_type="yolov5n")
+    exports = tmp_path_factory.mktemp("tiny-exports")
+    for model_id, build in TINY_TASK_MODELS.items():
+        export = build(exports / f"{model_id.replace('/', '-')}.onnx")
+        ModelStore(cache).import_ultralytics_onnx(export, model_id)
     roboflow_model_dir(
         cache, END_TO_END_ID, fixture_model_path("shapes-det-end2end.onnx"), model_type="yolov10n"
     )
