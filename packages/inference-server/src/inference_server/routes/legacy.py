@@ -61,7 +61,7 @@ async def legacy_infer(
     disable_preproc_contrast: bool = False,
     disable_preproc_grayscale: bool = False,
     disable_preproc_static_crop: bool = False,
-    api_key: str | None = None,
+    api_key: str | None = None,  # read by the key checks; declared here for the OpenAPI docs
 ) -> Response:
     started = request_started(request)
     if format not in FORMATS:
