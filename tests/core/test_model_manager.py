@@ -93,3 +93,26 @@ def test_registry_description(counting_manager):
         "model_id": "a/1", "task_type": "object-detection", "batch_size": None,
         "input_height": 320, "input_width": 320,
     }]
+
+
+def test_unloading_does_not_break_requests_still_holding_the_model(counting_manager):
+    import numpy as np
+
+    model = counting_manager.get("a/1")
+    image = np.full((240, 320, 3), 90, np.uint8)
+    errors: list[Exception] = []
+
+    def keep_inferring():
+        for _ in range(5):
+            try:
+                model.infer(image)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+
+    threads = [threading.Thread(target=keep_inferring) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    counting_manager.remove("a/1")
+    for thread in threads:
+        thread.join()
+    assert errors == [] and model.session.closed and not counting_manager.is_loaded("a/1")

@@ -36,7 +36,10 @@ class OnnxSession(Session):
             raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
 
     def close(self) -> None:
-        self._session = None
+        # Requests that already hold this model may still be running or queued: dropping the
+        # runtime session under them would fail them. The manager drops its reference, and the
+        # session is freed when the last request holding it finishes.
+        self.closed = True
 
     def _check_shapes(self, feeds: dict[str, np.ndarray]) -> None:
         for spec in self.inputs:

@@ -43,9 +43,9 @@ class OpenVinoSession(Session):
             self._requests.put(request)
 
     def close(self) -> None:
-        while not self._requests.empty():
-            self._requests.get_nowait()
-        self._compiled = None
+        # As for ONNX Runtime: in-flight requests keep using the compiled model; it is freed
+        # when the last of them lets go of this session.
+        self.closed = True
 
     def _check_shapes(self, feeds: dict[str, np.ndarray]) -> None:
         for spec in self.inputs:

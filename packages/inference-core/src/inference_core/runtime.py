@@ -47,8 +47,11 @@ class Session(ABC):
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Run the model; outputs come back in the order of `outputs`."""
 
+    closed: bool = False
+
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to free
-        """Free the runtime's resources."""
+        """Mark the session unloaded. Implementations must not break calls still in flight."""
+        self.closed = True
 
 
 class Backend(ABC):
