@@ -1,0 +1,13 @@
+#!/usr/bin/env sh
+# The main job: set up (idempotent), file the bundled demo model, and serve on 0.0.0.0:9001.
+#   curl -s -X POST "http://localhost:9001/shapes-detect/1?confidence=0.5" \
+#        -H "Content-Type: application/x-www-form-urlencoded" --data "$(base64 -w0 assets/images/shapes-sample.jpg)"
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export MODEL_CACHE_DIR="${MODEL_CACHE_DIR:-$PWD/.work/model-cache}"
+if [ ! -f "$MODEL_CACHE_DIR/shapes-detect/1/weights.onnx" ]; then
+    .venv/bin/inference models import assets/models/shapes-det-yolov8.onnx --model-id shapes-detect/1
+fi
+export PRELOAD_MODELS="${PRELOAD_MODELS:-shapes-detect/1}"
+exec .venv/bin/python -m inference_server
