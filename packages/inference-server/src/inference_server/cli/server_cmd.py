@@ -40,6 +40,7 @@ class ServerRecord:
     engine: str | None = None
     container: str | None = None
     log: str | None = None
+    image: str | None = None
 
     @property
     def url(self) -> str:
@@ -81,7 +82,7 @@ def start(args) -> int:
         return 1
     if not args.local:
         engine = containers.find_engine()
-        image = args.image or containers.default_image()
+        image = containers.choose_image(engine, args.image) if engine else args.image
         if engine is not None and engine.has_image(image):
             return _start_container(engine, image, args, env_file)
         reason = "no container engine answers" if engine is None else f"image {image} is not present"
@@ -147,16 +148,27 @@ def _start_local(args, env_file: Path | None) -> int:
 
 
 def _start_container(engine: containers.Engine, image: str, args, env_file: Path | None) -> int:
-    name = f"visionhost-server-{args.port}"
+    name = args.name or f"visionhost-server-{args.port}"
     engine.run("rm", "-f", name, timeout=60)
-    gpu = image == containers.GPU_IMAGE
-    arguments = containers.run_arguments(image, name, args.port, env_file, list(args.volume or []), gpu)
-    print(f"Starting {image} with {engine.command}...")
-    result = engine.run(*arguments, timeout=300)
+    spec = containers.ContainerSpec(
+        image=image,
+        name=name,
+        port=args.port,
+        host=args.host,
+        env_file=env_file,
+        volumes=list(args.volume or []),
+        network=args.network,
+        gpu=containers.wants_gpu(image),
+    )
+    gpu_note = " and the GPU" if spec.gpu else ""
+    print(f"Starting {image} as container {name} with {engine.command}{gpu_note}...")
+    result = engine.run(*containers.run_arguments(engine, spec), timeout=300)
     if result.returncode != 0:
         print(f"{engine.command} run failed: {result.stderr.strip()}", file=sys.stderr)
         return 1
-    record = ServerRecord("container", args.port, "127.0.0.1", engine=engine.command, container=name)
+    record = ServerRecord(
+        "container", args.port, "127.0.0.1", engine=engine.command, container=name, image=image
+    )
     if not _wait_until_healthy(record, lambda: engine.is_running(name)):
         logs = engine.run("logs", "--tail", "30", name).stdout
         print(f"The container did not become healthy. Its last log lines:\n{logs}", file=sys.stderr)
@@ -242,7 +254,7 @@ def _is_zombie(pid: int) -> bool:
 
 def _describe(record: ServerRecord) -> str:
     if record.mode == "container":
-        return f"container {record.container} on {record.engine}"
+        return f"container {record.container} of {record.image or 'an image'} on {record.engine}"
     return f"local process {record.pid}, log {record.log}"
 
 
