@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from inference_backend_onnx.providers import choose_providers
-from inference_core.errors import BackendError, InputShapeError, ModelArtifactError, ModelNotFoundError
+from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64"}
@@ -29,7 +29,7 @@ class OnnxSession(Session):
         self.info = SessionInfo(backend=OnnxBackend.name, device=device, providers=providers)
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        self._check_shapes(feeds)
+        self.check_feeds(feeds)
         try:
             return self._session.run(self._output_names, feeds)
         except Exception as error:
@@ -41,18 +41,6 @@ class OnnxSession(Session):
         # session is freed when the last request holding it finishes.
         self.closed = True
 
-    def _check_shapes(self, feeds: dict[str, np.ndarray]) -> None:
-        for spec in self.inputs:
-            array = feeds.get(spec.name)
-            if array is None:
-                raise InputShapeError(f"Missing model input {spec.name!r}.")
-            if array.ndim != len(spec.shape) or any(
-                isinstance(expected, int) and expected > 0 and expected != actual
-                for expected, actual in zip(spec.shape, array.shape)
-            ):
-                raise InputShapeError(
-                    f"Input {spec.name!r} has shape {array.shape}; the model expects {spec.shape}."
-                )
 
 
 class OnnxBackend(Backend):

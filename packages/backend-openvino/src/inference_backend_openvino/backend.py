@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from inference_backend_openvino.settings import OpenVinoSettings
-from inference_core.errors import BackendError, InputShapeError, ModelArtifactError, ModelNotFoundError
+from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
 
@@ -32,7 +32,7 @@ class OpenVinoSession(Session):
         self.info = SessionInfo(backend=OpenVinoBackend.name, device=device, providers=[device])
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        self._check_shapes(feeds)
+        self.check_feeds(feeds)
         request = self._requests.get()
         try:
             results = request.infer({spec.name: feeds[spec.name] for spec in self.inputs})
@@ -47,15 +47,6 @@ class OpenVinoSession(Session):
         # when the last of them lets go of this session.
         self.closed = True
 
-    def _check_shapes(self, feeds: dict[str, np.ndarray]) -> None:
-        for spec in self.inputs:
-            array = feeds.get(spec.name)
-            if array is None:
-                raise InputShapeError(f"Missing model input {spec.name!r}.")
-            if array.ndim != len(spec.shape) or any(
-                isinstance(expected, int) and expected != actual for expected, actual in zip(spec.shape, array.shape)
-            ):
-                raise InputShapeError(f"Input {spec.name!r} has shape {array.shape}; the model expects {spec.shape}.")
 
 
 class OpenVinoBackend(Backend):

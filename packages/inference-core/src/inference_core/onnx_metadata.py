@@ -36,34 +36,43 @@ def parse_literal(value: str | None, default=None):
 
 
 def _metadata_pairs(buffer: memoryview):
-    for field_number, payload in _length_delimited_fields(buffer):
-        if field_number == _METADATA_FIELD:
-            entry = {number: bytes(value).decode("utf-8") for number, value in _length_delimited_fields(payload)}
+    for field_number, wire_type, payload in iter_protobuf_fields(buffer):
+        if field_number == _METADATA_FIELD and wire_type == 2:
+            entry = {
+                number: bytes(value).decode("utf-8")
+                for number, kind, value in iter_protobuf_fields(payload)
+                if kind == 2
+            }
             yield entry.get(1, ""), entry.get(2, "")
 
 
-def _length_delimited_fields(buffer: memoryview):
-    position = 0
-    while position < len(buffer):
+def iter_protobuf_fields(buffer):
+    """Top-level fields of a protobuf message: (field number, wire type, value).
+
+    The value is the payload (a slice of `buffer`) for length-delimited fields and None for
+    the others. Raises ValueError when a field runs past the end or the encoding is invalid.
+    """
+    position, end = 0, len(buffer)
+    while position < end:
         key, position = _varint(buffer, position)
         field_number, wire_type = key >> 3, key & 7
+        value = None
         if wire_type == 0:
             _, position = _varint(buffer, position)
-        elif wire_type == 1:
-            position += 8
-        elif wire_type == 5:
-            position += 4
+        elif wire_type in (1, 5):
+            position += 8 if wire_type == 1 else 4
         elif wire_type == 2:
             length, position = _varint(buffer, position)
-            if position + length > len(buffer):
-                raise ValueError("truncated field")
-            yield field_number, buffer[position : position + length]
+            value = buffer[position : position + length]
             position += length
         else:
             raise ValueError(f"unsupported wire type {wire_type}")
+        if position > end:
+            raise ValueError("truncated field")
+        yield field_number, wire_type, value
 
 
-def _varint(buffer: memoryview, position: int) -> tuple[int, int]:
+def _varint(buffer, position: int) -> tuple[int, int]:
     result, shift = 0, 0
     while True:
         byte = buffer[position]

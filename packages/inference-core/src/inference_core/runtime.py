@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from inference_core.errors import InputShapeError
 from inference_core.settings import CoreSettings
 
 
@@ -46,6 +47,18 @@ class Session(ABC):
     @abstractmethod
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Run the model; outputs come back in the order of `outputs`."""
+
+    def check_feeds(self, feeds: dict[str, np.ndarray]) -> None:
+        """Raise InputShapeError unless every input is present with a shape the model accepts."""
+        for spec in self.inputs:
+            array = feeds.get(spec.name)
+            if array is None:
+                raise InputShapeError(f"Missing model input {spec.name!r}.")
+            if array.ndim != len(spec.shape) or any(
+                isinstance(expected, int) and expected > 0 and expected != actual
+                for expected, actual in zip(spec.shape, array.shape)
+            ):
+                raise InputShapeError(f"Input {spec.name!r} has shape {array.shape}; the model expects {spec.shape}.")
 
     closed: bool = False
 

@@ -12,6 +12,7 @@ import mmap
 from pathlib import Path
 
 from inference_core.errors import RegistryError
+from inference_core.onnx_metadata import iter_protobuf_fields
 from inference_core.sources.base import JSON_LIST, JSON_OBJECT, ONNX, TEXT
 
 _IR_VERSION_FIELD, _GRAPH_FIELD = 1, 7
@@ -38,7 +39,8 @@ def check_onnx(path: Path, what: str) -> None:
         raise RegistryError(f"{what} from the model registry is empty.")
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         try:
-            fields = _top_level_fields(data)
+            with memoryview(data) as view:  # slices of a view are not copies
+                fields = _top_level_fields(view)
         except (IndexError, ValueError):
             fields = None
     if not fields or _IR_VERSION_FIELD not in fields or _GRAPH_FIELD not in fields:
@@ -58,38 +60,12 @@ def _load_json(path: Path, what: str):
 
 def _top_level_fields(data) -> set[int]:
     """Field numbers of a protobuf message, checking every field lies fully inside `data`."""
-    seen, position, end = set(), 0, len(data)
-    while position < end:
-        key, position = _varint(data, position)
-        number, wire_type = key >> 3, key & 7
+    seen = set()
+    for number, wire_type, _ in iter_protobuf_fields(data):
         if number == 0:
             raise ValueError("field number 0")
-        if wire_type == 0:
-            _, position = _varint(data, position)
-        elif wire_type in (1, 5):
-            position += 8 if wire_type == 1 else 4
-        elif wire_type == 2:
-            length, position = _varint(data, position)
-            position += length
-        else:
-            raise ValueError(f"unexpected wire type {wire_type}")
-        if position > end:
-            raise ValueError("truncated")
         wrong_ir = number == _IR_VERSION_FIELD and wire_type != 0
         if wrong_ir or (number == _GRAPH_FIELD and wire_type != 2):
             raise ValueError("wrong wire type for a ModelProto field")
         seen.add(number)
     return seen
-
-
-def _varint(data, position: int) -> tuple[int, int]:
-    result, shift = 0, 0
-    while True:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, position
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
