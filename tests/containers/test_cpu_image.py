@@ -1,0 +1,141 @@
+"""The CPU image, built here from a bootstrapped Debian, serves real predictions over HTTP.
+
+Run as production would: read-only root filesystem, the model cache on a volume, a non-root
+user, settings from the environment; on the host network (bridges leave rules behind here).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+from container_tools import wait_for
+from server_harness import assert_detects, free_port, make_scene
+
+MODEL_ID = "shapes-detect/1"
+START_TIMEOUT = 120
+CLI = "from inference_server.cli.main import main; raise SystemExit(main())"
+
+
+@pytest.fixture
+def container(podman, server_image, request):
+    """A running container of the test image on a free port; yields its URL."""
+    port = free_port()
+    name = f"visionhost-test-{port}"
+    volume = f"visionhost-test-models-{port}"
+    podman.run(
+        "run", "--detach", "--name", name, "--network", "host", "--read-only",
+        "--env", f"PORT={port}", "--env", "HOST=127.0.0.1", "--env", "INTRA_OP_THREADS=1",
+        "--volume", f"{volume}:/models", server_image,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/readiness", START_TIMEOUT, lambda: _running(podman, name))
+        yield name, url
+    except Exception:
+        print(podman.logs(name), file=sys.stderr)
+        raise
+    finally:
+        podman.remove(name)
+        podman.run("volume", "rm", "--force", volume, check=False)
+
+
+def _running(podman, name: str) -> bool:
+    state = podman.run("inspect", "--format", "{{.State.Running}}", name, check=False)
+    return state.stdout.strip() == "true"
+
+
+def test_image_serves_predictions_that_match_the_scene(podman, container):
+    name, url = container
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for seed in (910_001, 910_002, 910_003):
+            scene = make_scene(seed)
+            legacy = client.post(
+                f"/{MODEL_ID}?confidence=0.5",
+                content=scene.base64,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert legacy.status_code == 200, legacy.text
+            assert_detects(scene.objects, legacy.json()["predictions"])
+        scene = make_scene(910_004)
+        routed = client.post(
+            "/infer/object_detection",
+            json={
+                "model_id": MODEL_ID,
+                "image": {"type": "base64", "value": scene.base64},
+                "confidence": 0.5,
+            },
+        )
+        assert routed.status_code == 200, routed.text
+        assert_detects(scene.objects, routed.json()["predictions"])
+        info = client.get("/info").json()
+        assert set(info["backends"]) >= {"onnx", "openvino"} and not info["backend_problems"]
+        assert client.get("/healthz").json() == {"status": "healthy"}
+
+
+def test_image_runs_as_a_non_root_user_with_a_read_only_root(podman, container):
+    name, _ = container
+    user = podman.run("exec", name, "id", "-u").stdout.strip()
+    assert user == "10001"
+    # The root filesystem refuses writes; the model cache volume and /tmp take them.
+    refused = podman.run("exec", name, "sh", "-c", "touch /opt/x", check=False)
+    assert refused.returncode != 0 and "Read-only" in refused.stderr
+    podman.run("exec", name, "sh", "-c", "touch /models/.probe /tmp/.probe")
+    cached = podman.run("exec", name, "ls", "/models/shapes-detect/1").stdout.split()
+    assert "weights.onnx" in cached and "environment.json" in cached
+    # HEALTHCHECK: podman runs the image's command on demand (no systemd timers here).
+    assert podman.run("healthcheck", "run", name, check=False).returncode == 0
+
+
+def test_image_config_is_what_the_dockerfile_says(podman, server_image):
+    image = json.loads(podman.run("image", "inspect", server_image).stdout)[0]
+    config = image["Config"]
+    assert config["User"] == "10001:10001"
+    assert "9001/tcp" in config["ExposedPorts"] and "/models" in config["Volumes"]
+    assert "MODEL_CACHE_DIR=/models" in config["Env"]
+    assert "/healthz" in " ".join(image["Healthcheck"]["Test"])
+
+
+def test_cli_starts_the_image_and_stops_it(podman, server_image, tmp_path):
+    """`inference server start --image` runs the container (podman answers; docker has no daemon)."""
+    port = free_port()
+    env = {**podman.env, "VISIONHOST_STATE_DIR": str(tmp_path / "state")}
+    env_file = tmp_path / "server.env"
+    env_file.write_text("INTRA_OP_THREADS=1\nMAX_BATCH_SIZE=4\n")
+    name = f"visionhost-cli-test-{port}"
+    volume = f"visionhost-cli-test-models-{port}"
+
+    def inference(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", CLI, *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=200, check=False)
+
+    started = inference(
+        "server", "start", "--image", server_image, "--port", str(port), "--host", "127.0.0.1",
+        "--network", "host", "--name", name, "--env-file", str(env_file), "-v", f"{volume}:/models",
+    )  # fmt: skip
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"container {name}" in started.stdout
+        status = inference("server", "status")
+        assert status.returncode == 0 and name in status.stdout and "healthy" in status.stdout
+        wait_for(f"http://127.0.0.1:{port}/readiness", START_TIMEOUT)
+        environment = podman.run("exec", name, "printenv", "MAX_BATCH_SIZE", "PORT").stdout.split()
+        assert environment == ["4", str(port)]
+        scene = make_scene(910_010)
+        image = tmp_path / "scene.jpg"
+        image.write_bytes(scene.jpeg)
+        remote = inference(
+            "infer", str(image), "--model-id", MODEL_ID, "--api-url", f"http://127.0.0.1:{port}"
+        )
+        assert remote.returncode == 0, remote.stderr
+        assert_detects(scene.objects, json.loads(remote.stdout)["predictions"])
+    finally:
+        stopped = inference("server", "stop")
+        podman.remove(name)
+        podman.run("volume", "rm", "--force", volume, check=False)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert podman.run("container", "exists", name, check=False).returncode != 0
+    assert inference("server", "status").returncode == 1
