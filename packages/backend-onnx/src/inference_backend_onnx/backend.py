@@ -70,6 +70,8 @@ class OnnxBackend(Backend):
         if self.settings.intra_op_threads > 0:
             options.intra_op_num_threads = self.settings.intra_op_threads
         options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        spinning = "1" if self.settings.intra_op_spinning else "0"
+        options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
         providers = self.providers()
         try:
             session = runtime.InferenceSession(str(path), sess_options=options, providers=providers)

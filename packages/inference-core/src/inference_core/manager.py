@@ -62,6 +62,12 @@ class ModelManager:
                 self._load_locks.pop(key, None)
             return model
 
+    def loaded(self, model_id: str, pin: bool = False) -> VisionModel | None:
+        """The model if it is loaded already, else None; never loads, so it never blocks for long."""
+        key = str(parse_model_id(model_id))
+        with self._lock:
+            return self._touch(key, pin)
+
     def is_loaded(self, model_id: str) -> bool:
         with self._lock:
             return str(parse_model_id(model_id)) in self._models

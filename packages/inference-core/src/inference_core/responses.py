@@ -7,11 +7,17 @@ keyword arguments pydantic models take, because `supervision.Detections.from_inf
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def _serialise(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, list):
@@ -26,15 +32,20 @@ class WireObject:
 
     def to_dict(self) -> dict[str, Any]:
         result = {}
-        for spec in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, spec.name)
-            if value is None:
-                continue
-            result["class" if spec.name == "class_name" else spec.name] = _serialise(value)
+        for name, key in _wire_names(type(self)):
+            value = getattr(self, name)
+            if value is not None:
+                result[key] = _serialise(value)
         return result
 
     def dict(self, **_: Any) -> dict[str, Any]:
         return self.to_dict()
+
+
+@functools.cache
+def _wire_names(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, wire key) pairs of a dataclass, worked out once per class."""
+    return tuple((spec.name, "class" if spec.name == "class_name" else spec.name) for spec in fields(cls))
 
 
 @dataclass

@@ -86,6 +86,9 @@ class CoreSettings:
     backend: str = "auto"
     onnx_execution_providers: tuple[str, ...] = ()
     intra_op_threads: int = 0
+    #: let idle intra-op threads busy-wait for work: a little lower latency for one request at a
+    #: time, but CPU burnt that concurrent requests (and their image decoding) could have used.
+    intra_op_spinning: bool = False
     image_limits: ImageLimits = field(default_factory=ImageLimits)
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -99,6 +102,7 @@ class CoreSettings:
             backend=env.get("INFERENCE_BACKEND", "auto").strip().lower() or "auto",
             onnx_execution_providers=parse_list(env.get("ONNXRUNTIME_EXECUTION_PROVIDERS")),
             intra_op_threads=int(env.get("INTRA_OP_THREADS", "0")),
+            intra_op_spinning=parse_bool(env.get("INTRA_OP_SPINNING"), False),
             image_limits=ImageLimits(
                 max_bytes=int(env.get("MAX_IMAGE_BYTES", str(ImageLimits.max_bytes))),
                 max_pixels=int(env.get("MAX_IMAGE_PIXELS", str(ImageLimits.max_pixels))),

@@ -120,8 +120,15 @@ class ImageLoader:
     def _decode_base64(self, value: Any) -> bytes:
         if isinstance(value, (bytes, bytearray)):
             value = bytes(value).decode("ascii", errors="replace")
-        text = _DATA_URI_PREFIX.sub("", _require_text(value, "base64").strip(), count=1)
+        text = _require_text(value, "base64").strip()
+        prefix = _DATA_URI_PREFIX.match(text)
+        if prefix:
+            text = text[prefix.end() :]
         check_byte_count(len(text) * 3 // 4, self.limits)
+        try:  # the common case, clean padded base64, without scanning the text first
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            pass
         text = _WHITESPACE.sub("", text)
         text += "=" * (-len(text) % 4)
         try:

@@ -61,21 +61,24 @@ def decode_candidates(
     if layout is OutputLayout.END_TO_END:
         return _decode_end_to_end(output, params)
     if layout is OutputLayout.YOLOV8:
-        rows = output.T
-        class_scores = rows[:, 4 : 4 + num_classes]
+        # (4 + C + E, N): reduce over the contiguous class rows, then transpose only the survivors
+        class_rows = output[4 : 4 + num_classes]
+        scores = class_rows.max(axis=0)
+        keep = np.flatnonzero(scores >= params.confidence)
+        keep = keep[np.argsort(-scores[keep], kind="stable")[: params.max_candidates]]
+        rows = output[:, keep].T
+        class_ids = class_rows[:, keep].argmax(axis=0)
+        scores = scores[keep]
         extras = rows[:, 4 + num_classes :]
-        objectness = None
+        keep = np.arange(len(keep))  # rows, scores and class_ids hold only the survivors now
     else:
         rows = output
         class_scores = rows[:, 5 : 5 + num_classes]
         extras = rows[:, 5 + num_classes :]
-        objectness = rows[:, 4]
-    class_ids = class_scores.argmax(axis=1)
-    scores = class_scores[np.arange(len(rows)), class_ids]
-    if objectness is not None:
-        scores = scores * objectness
-    keep = np.flatnonzero(scores >= params.confidence)
-    keep = keep[np.argsort(-scores[keep], kind="stable")[: params.max_candidates]]
+        class_ids = class_scores.argmax(axis=1)
+        scores = class_scores[np.arange(len(rows)), class_ids] * rows[:, 4]
+        keep = np.flatnonzero(scores >= params.confidence)
+        keep = keep[np.argsort(-scores[keep], kind="stable")[: params.max_candidates]]
     boxes = _xywh_to_xyxy(rows[keep, :4])
     kept = non_max_suppression(
         boxes, scores[keep], class_ids[keep], params.iou_threshold, params.class_agnostic_nms,
