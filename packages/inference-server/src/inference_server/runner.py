@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import numpy as np
 from inference_core.errors import InvalidInputError, PayloadTooLargeError
 from inference_core.manager import ModelManager
 from inference_core.models import VisionModel
@@ -78,6 +77,9 @@ class InferenceRunner:
 
     async def model(self, model_id: str, pin: bool = False, api_key: str | None = None) -> VisionModel:
         """The loaded model; loading (and, with a key, downloading) it happens in the pool."""
+        loaded = self.manager.loaded(model_id, pin)  # the common case needs no thread hop
+        if loaded is not None:
+            return loaded
         return await self.call(self.manager.get, model_id, pin, api_key)
 
     async def infer(
@@ -94,14 +96,10 @@ class InferenceRunner:
         check_stroke(options.get("visualization_stroke_width"))
         params = InferenceParams.from_kwargs(**options)
         model = await self.model(model_id, api_key=api_key)
-        prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
-        outputs = await self._forward(model, [item.tensor for item in prepared])
-        responses = await asyncio.gather(
-            *(
-                self.call(model.finish, output, item, params)
-                for output, item in zip(outputs, prepared, strict=True)
-            )
-        )
+        if self._batches(model):
+            responses = await self._infer_batched(model, sources, params)
+        else:  # one hop to the pool for the whole request
+            responses = await self.call(_infer_at_once, model, sources, params)
         results = [InferenceResult(response) for response in responses]
         elapsed = time.perf_counter() - started
         for result in results:
@@ -119,10 +117,21 @@ class InferenceRunner:
                 f"{self.settings.max_batch_size} per request (MAX_BATCH_SIZE)."
             )
 
-    async def _forward(self, model: VisionModel, tensors: list[np.ndarray]) -> list[list[np.ndarray]]:
-        if model.batch_size is None and self.settings.batch_window_seconds > 0:
-            return await self.batcher.forward(model, tensors)
-        return await self.call(model.forward, tensors)
+    def _batches(self, model: VisionModel) -> bool:
+        """Whether forward passes of this model are gathered across requests."""
+        return model.batch_size is None and self.settings.batch_window_seconds > 0
+
+    async def _infer_batched(
+        self, model: VisionModel, sources: list[Any], params: InferenceParams
+    ) -> list[Any]:
+        prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
+        outputs = await self.batcher.forward(model, [item.tensor for item in prepared])
+        return await asyncio.gather(
+            *(
+                self.call(model.finish, output, item, params)
+                for output, item in zip(outputs, prepared, strict=True)
+            )
+        )
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -132,6 +141,13 @@ def check_stroke(width: Any) -> None:
     """OpenCV fails on absurd line widths; refuse them as bad input instead."""
     if isinstance(width, (int, float)) and width > MAX_STROKE:
         raise InvalidInputError(f"The stroke width must be at most {MAX_STROKE}, got {width}.")
+
+
+def _infer_at_once(model: VisionModel, sources: list[Any], params: InferenceParams) -> list[Any]:
+    """Decode, pre-process, forward and post-process in the calling worker thread."""
+    prepared = [_prepare(model, source, params) for source in sources]
+    outputs = model.forward([item.tensor for item in prepared])
+    return [model.finish(output, item, params) for output, item in zip(outputs, prepared, strict=True)]
 
 
 def _prepare(model: VisionModel, source: Any, params: InferenceParams) -> PreparedImage:

@@ -29,7 +29,8 @@ class ServerState:
         return {"models": self.manager.describe()}
 
 
-def server_state(request: Request) -> ServerState:
+async def server_state(request: Request) -> ServerState:
+    # async on purpose: FastAPI runs a plain-def dependency in a thread pool, a hop per request
     return request.app.state.server
 
 
