@@ -1,0 +1,139 @@
+"""The Ray Serve deployment of the app, on a local single-node Ray, answers real predictions.
+
+Ray is an optional extra (`visionhost-server[ray]`) with dependencies the main environment must
+not get (uvloop and httptools would change the plain server under the benchmarks), so the
+deployment runs in the interpreter that has it: this one, $VISIONHOST_RAY_PYTHON, or
+.work/venv-ray (made by ./scripts/setup-containers.sh); without any, the test skips and says so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+from container_tools import REPO_ROOT, wait_for
+from inference_core.store import ModelStore
+from inference_server.ray_serve import RayServeOptions
+from server_harness import assert_detects, free_port, make_scene
+
+MODEL_ID = "shapes-detect/1"
+START_TIMEOUT = 180
+RAY_ENV = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
+
+
+def ray_python() -> str | None:
+    """An interpreter that imports both Ray Serve and our server."""
+    candidates = [sys.executable] if importlib.util.find_spec("ray") else []
+    candidates += [os.environ.get("VISIONHOST_RAY_PYTHON", ""), str(REPO_ROOT / ".work/venv-ray/bin/python")]
+    for candidate in filter(None, candidates):
+        if not Path(candidate).exists():
+            continue
+        probe = [candidate, "-c", "import ray.serve, inference_server.ray_serve"]
+        if subprocess.run(probe, capture_output=True, timeout=120, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def test_options_give_the_autoscaling_config(tmp_path):
+    env_file = tmp_path / "replica.env"
+    env_file.write_text("MODEL_CACHE_DIR=/models\nOFFLINE_MODE=true\n")
+    options = RayServeOptions.from_args(
+        {"min_replicas": "1", "max_replicas": "3", "target_ongoing_requests": "4", "env_file": str(env_file)}
+    )
+    assert options.autoscaling_config() == {
+        "min_replicas": 1,
+        "max_replicas": 3,
+        "target_ongoing_requests": 4.0,
+    }
+    runtime_env = options.actor_options()["runtime_env"]["env_vars"]
+    assert runtime_env == {"MODEL_CACHE_DIR": "/models", "OFFLINE_MODE": "true"}
+    assert RayServeOptions(initial_replicas=2).autoscaling_config()["initial_replicas"] == 2
+    with pytest.raises(ValueError, match="Unknown Ray Serve options"):
+        RayServeOptions.from_args({"replicas": 2})
+    with pytest.raises(ValueError, match="min"):
+        RayServeOptions(min_replicas=3, max_replicas=2)
+
+
+@pytest.fixture
+def ray_deployment(tmp_path, fixture_model_path):
+    python = ray_python()
+    if python is None:
+        pytest.skip("Ray Serve is not installed (./scripts/setup-containers.sh makes .work/venv-ray)")
+    cache = tmp_path / "models"
+    ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), MODEL_ID)
+    env_file = tmp_path / "replica.env"
+    env_file.write_text(f"MODEL_CACHE_DIR={cache}\nOFFLINE_MODE=true\nINTRA_OP_THREADS=1\n")
+    port = free_port()
+    log_path = tmp_path / "ray.log"
+    ray_tmp = tempfile.mkdtemp(prefix="vh-ray-", dir="/tmp")
+    command = [python, "-m", "inference_server.ray_serve", "--port", str(port), "--env-file", str(env_file)]
+    command += ["--min-replicas", "1", "--max-replicas", "2", "--num-cpus", "0.5"]
+    with open(log_path, "wb") as log:
+        driver = subprocess.Popen(
+            command,
+            # A short session path: Ray's sockets live there (107-byte limit).
+            env={**os.environ, **RAY_ENV, "RAY_TMPDIR": ray_tmp},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readiness", START_TIMEOUT, lambda: driver.poll() is None)
+        yield f"http://127.0.0.1:{port}"
+    except Exception:
+        print(log_path.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
+    finally:
+        _stop(driver)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def _stop(driver: subprocess.Popen) -> None:
+    """SIGTERM the driver alone (it shuts Serve and Ray down), then its whole session."""
+    driver.send_signal(signal.SIGTERM)
+    try:
+        driver.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+
+
+def test_ray_serve_deployment_answers_predictions(ray_deployment):
+    with httpx.Client(base_url=ray_deployment, timeout=60) as client:
+        for seed in (920_001, 920_002):
+            scene = make_scene(seed)
+            answer = client.post(
+                f"/{MODEL_ID}?confidence=0.5",
+                content=scene.base64,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == 200, answer.text
+            assert_detects(scene.objects, answer.json()["predictions"])
+        scene = make_scene(920_003)
+        routed = client.post(
+            "/infer/object_detection",
+            json={
+                "model_id": MODEL_ID,
+                "image": {"type": "base64", "value": scene.base64},
+                "confidence": 0.5,
+            },
+        )
+        assert routed.status_code == 200, routed.text
+        assert_detects(scene.objects, routed.json()["predictions"])
+        unknown = client.post(
+            "/infer/object_detection",
+            json={"model_id": "nope/1", "image": {"type": "base64", "value": scene.base64}},
+        )
+        assert unknown.status_code == 404 and "message" in unknown.json()
