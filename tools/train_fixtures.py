@@ -1474,6 +1474,8 @@ def _train_or_load(model: nn.Module, options: argparse.Namespace, train) -> nn.M
         model.load_state_dict(torch.load(options.from_checkpoint, map_location="cpu"))
         model.eval()
         return model
+    if options.resume:  # more training for a model saved with --checkpoint (use instead of --init)
+        model.load_state_dict(torch.load(options.resume, map_location="cpu"))
     model = train(model)
     if options.checkpoint:
         torch.save(model.state_dict(), options.checkpoint)
