@@ -1706,6 +1706,7 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--init", type=Path, help="detector weights (from detect --checkpoint) to start from")
     parser.add_argument("--checkpoint", type=Path, help="save the trained torch weights here")
+    parser.add_argument("--resume", type=Path, help="weights of this task's model to train further")
     parser.add_argument(
         "--from-checkpoint", type=Path, help="skip training: load these weights, export and evaluate"
     )
