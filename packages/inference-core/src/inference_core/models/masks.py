@@ -70,10 +70,11 @@ def mask_in_original(mask: np.ndarray, grid_scale: tuple[float, float], transfor
     full = np.zeros((transform.original_height, transform.original_width), dtype=bool)
     if region.size == 0:
         return full
-    resized = cv2.resize(region.astype(np.uint8), (transform.crop_width, transform.crop_height),
-                         interpolation=cv2.INTER_NEAREST)
+    # Bilinear then threshold (not nearest): smooth edges, and what Ultralytics' scale_masks does.
+    resized = cv2.resize(region.astype(np.float32), (transform.crop_width, transform.crop_height),
+                         interpolation=cv2.INTER_LINEAR)
     full[transform.crop_y : transform.crop_y + transform.crop_height,
-         transform.crop_x : transform.crop_x + transform.crop_width] = resized.astype(bool)
+         transform.crop_x : transform.crop_x + transform.crop_width] = resized > 0.5
     return full
 
 
