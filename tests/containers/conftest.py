@@ -53,3 +53,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("container images")
         for line in MEASUREMENTS:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def openvino_image(podman) -> str:
+    """The OpenVINO-only image's `demo` target."""
+    tag = "localhost/visionhost/server:openvino-test"
+    seconds = podman.build(REPO_ROOT / "docker" / "Dockerfile.openvino", tag, target="demo")
+    MEASUREMENTS.append(
+        f"Dockerfile.openvino (demo target) built in {seconds:.0f}s, {podman.image_size(tag) / 1e6:.0f} MB"
+    )
+    return tag

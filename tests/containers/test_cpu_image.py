@@ -6,6 +6,7 @@ user, settings from the environment; on the host network (bridges leave rules be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -21,15 +22,21 @@ CLI = "from inference_server.cli.main import main; raise SystemExit(main())"
 
 
 @pytest.fixture
-def container(podman, server_image, request):
-    """A running container of the test image on a free port; yields its URL."""
+def container(podman, server_image):
+    """A running container of the CPU test image on a free port; yields its name and URL."""
+    with running_container(podman, server_image) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_container(podman, image: str):
     port = free_port()
     name = f"visionhost-test-{port}"
     volume = f"visionhost-test-models-{port}"
     podman.run(
         "run", "--detach", "--name", name, "--network", "host", "--read-only",
         "--env", f"PORT={port}", "--env", "HOST=127.0.0.1", "--env", "INTRA_OP_THREADS=1",
-        "--volume", f"{volume}:/models", server_image,
+        "--volume", f"{volume}:/models", image,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -139,3 +146,19 @@ def test_cli_starts_the_image_and_stops_it(podman, server_image, tmp_path):
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert podman.run("container", "exists", name, check=False).returncode != 0
     assert inference("server", "status").returncode == 1
+
+
+def test_openvino_image_serves_predictions_without_onnx_runtime(podman, openvino_image):
+    with running_container(podman, openvino_image) as (name, url):
+        with httpx.Client(base_url=url, timeout=60) as client:
+            scene = make_scene(910_001)
+            answer = client.post(
+                f"/{MODEL_ID}?confidence=0.5",
+                content=scene.base64,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == 200, answer.text
+            assert_detects(scene.objects, answer.json()["predictions"])
+            assert client.get("/info").json()["backends"] == ["openvino"]
+        missing = podman.run("exec", name, "python", "-c", "import onnxruntime", check=False)
+        assert missing.returncode != 0 and "No module named" in missing.stderr
