@@ -15,6 +15,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -26,6 +29,9 @@ from server_harness import assert_detects, free_port, make_scene
 
 MODEL_ID = "shapes-detect/1"
 START_TIMEOUT = 180
+SCALE_UP_TIMEOUT = 120
+LOAD_THREADS = 4
+LOAD_REQUESTS_PER_THREAD = 2000
 RAY_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -65,11 +71,12 @@ def test_options_give_the_autoscaling_config(tmp_path):
         RayServeOptions(min_replicas=3, max_replicas=2)
 
 
-@pytest.fixture
-def ray_deployment(tmp_path, fixture_model_path):
+@pytest.fixture(scope="module")
+def ray_deployment(tmp_path_factory, fixture_model_path):
     python = ray_python()
     if python is None:
         pytest.skip("Ray Serve is not installed (./scripts/setup-containers.sh makes .work/venv-ray)")
+    tmp_path = tmp_path_factory.mktemp("ray-serve")
     cache = tmp_path / "models"
     ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), MODEL_ID)
     env_file = tmp_path / "replica.env"
@@ -78,7 +85,9 @@ def ray_deployment(tmp_path, fixture_model_path):
     log_path = tmp_path / "ray.log"
     ray_tmp = tempfile.mkdtemp(prefix="vh-ray-", dir="/tmp")
     command = [python, "-m", "inference_server.ray_serve", "--port", str(port), "--env-file", str(env_file)]
+    # One replica to start; a second one as soon as more than one request per replica is ongoing.
     command += ["--min-replicas", "1", "--max-replicas", "2", "--num-cpus", "0.5"]
+    command += ["--target-ongoing-requests", "1", "--upscale-delay-s", "1"]
     with open(log_path, "wb") as log:
         driver = subprocess.Popen(
             command,
@@ -137,3 +146,35 @@ def test_ray_serve_deployment_answers_predictions(ray_deployment):
             json={"model_id": "nope/1", "image": {"type": "base64", "value": scene.base64}},
         )
         assert unknown.status_code == 404 and "message" in unknown.json()
+
+
+def test_ray_serve_adds_a_replica_under_load(ray_deployment):
+    """Concurrent requests above the target make Serve's autoscaler start the second replica;
+    each replica is its own app, so /info's server id tells them apart. Bounded in time."""
+    scene = make_scene(920_010)
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=ray_deployment, timeout=60) as client:
+            for _ in range(LOAD_REQUESTS_PER_THREAD):
+                if stop.is_set():
+                    return
+                answer = client.post(
+                    f"/{MODEL_ID}?confidence=0.5",
+                    content=scene.base64,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                assert answer.status_code == 200, answer.text
+
+    servers = set()
+    with ThreadPoolExecutor(LOAD_THREADS) as pool:
+        futures = [pool.submit(load) for _ in range(LOAD_THREADS)]
+        deadline = time.monotonic() + SCALE_UP_TIMEOUT
+        with httpx.Client(base_url=ray_deployment, timeout=30) as client:
+            while len(servers) < 2 and time.monotonic() < deadline:
+                servers.add(client.get("/info").json()["uuid"])
+                time.sleep(0.5)
+        stop.set()
+        for future in futures:
+            future.result()
+    assert len(servers) == 2, "Serve's autoscaler did not start a second replica under load"

@@ -41,6 +41,10 @@ class RayServeOptions:
     max_ongoing_requests: int = 64
     num_cpus: float = 1.0
     env_file: str | None = None
+    #: Seconds the load must stay above (below) target before a replica is added (removed);
+    #: None keeps Ray's defaults.
+    upscale_delay_s: float | None = None
+    downscale_delay_s: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
@@ -62,9 +66,12 @@ class RayServeOptions:
             "max_replicas": self.max_replicas,
             "target_ongoing_requests": self.target_ongoing_requests,
         }
-        if self.initial_replicas is not None:
-            config["initial_replicas"] = self.initial_replicas
-        return config
+        optional = {
+            "initial_replicas": self.initial_replicas,
+            "upscale_delay_s": self.upscale_delay_s,
+            "downscale_delay_s": self.downscale_delay_s,
+        }
+        return config | {key: value for key, value in optional.items() if value is not None}
 
     def actor_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"num_cpus": self.num_cpus}
@@ -81,6 +88,8 @@ CONVERTERS = {
     "max_ongoing_requests": int,
     "num_cpus": float,
     "env_file": str,
+    "upscale_delay_s": float,
+    "downscale_delay_s": float,
 }
 
 
@@ -118,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--target-ongoing-requests", type=float, default=defaults.target_ongoing_requests)
     parser.add_argument("--max-ongoing-requests", type=int, default=defaults.max_ongoing_requests)
     parser.add_argument("--num-cpus", type=float, default=defaults.num_cpus, help="CPUs per replica")
+    parser.add_argument("--upscale-delay-s", type=float, help="load above target this long adds a replica")
+    parser.add_argument("--downscale-delay-s", type=float, help="load below target this long removes one")
     parser.add_argument("--env-file", help="KEY=VALUE server settings for every replica")
     return parser
 
