@@ -64,3 +64,18 @@ def openvino_image(podman) -> str:
         f"Dockerfile.openvino (demo target) built in {seconds:.0f}s, {podman.image_size(tag) / 1e6:.0f} MB"
     )
     return tag
+
+
+@pytest.fixture(scope="session")
+def gpu_dockerfile_image(podman) -> str:
+    """Dockerfile.gpu built on the Debian base instead of CUDA's (none can be pulled here) and
+    without TensorRT: its stages, onnxruntime-gpu and the CPU fallback, not a GPU."""
+    tag = "localhost/visionhost/server:gpu-dockerfile-test"
+    seconds = podman.build(
+        REPO_ROOT / "docker" / "Dockerfile.gpu", tag, target="demo", build_args={"TENSORRT_PACKAGE": ""}
+    )
+    size = podman.image_size(tag) / 1e6
+    MEASUREMENTS.append(
+        f"Dockerfile.gpu (Debian base, no TensorRT, demo) built in {seconds:.0f}s, {size:.0f} MB"
+    )
+    return tag

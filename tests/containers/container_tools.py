@@ -89,11 +89,18 @@ class Podman:
         self.run("import", str(BASE_TARBALL), BASE_IMAGE, timeout=600)
 
     def build(
-        self, dockerfile: Path, tag: str, context: Path = REPO_ROOT, target: str | None = None
+        self,
+        dockerfile: Path,
+        tag: str,
+        context: Path = REPO_ROOT,
+        target: str | None = None,
+        build_args: dict[str, str] | None = None,
     ) -> float:
         """Build (nice'd: others share these cores) and return the seconds it took."""
         arguments = ["build", "--format", "docker", "--network", "host", "--file", str(dockerfile)]
         arguments += ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--tag", tag]
+        for key, value in (build_args or {}).items():
+            arguments += ["--build-arg", f"{key}={value}"]
         if HOST_CA.is_file():
             arguments += ["--volume", f"{HOST_CA}:/etc/ssl/certs/host-ca.crt:ro"]
             arguments += ["--build-arg", "PIP_CERT=/etc/ssl/certs/host-ca.crt"]

@@ -162,3 +162,20 @@ def test_openvino_image_serves_predictions_without_onnx_runtime(podman, openvino
             assert client.get("/info").json()["backends"] == ["openvino"]
         missing = podman.run("exec", name, "python", "-c", "import onnxruntime", check=False)
         assert missing.returncode != 0 and "No module named" in missing.stderr
+
+
+def test_gpu_dockerfile_builds_and_falls_back_to_the_cpu(podman, gpu_dockerfile_image):
+    with running_container(podman, gpu_dockerfile_image) as (name, url):
+        with httpx.Client(base_url=url, timeout=60) as client:
+            scene = make_scene(910_001)
+            answer = client.post(
+                f"/{MODEL_ID}?confidence=0.5",
+                content=scene.base64,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == 200, answer.text
+            assert_detects(scene.objects, answer.json()["predictions"])
+        probe = "import importlib.metadata as m, onnxruntime as o; print(m.version('onnxruntime-gpu'))"
+        probe += "; print(*o.get_available_providers())"
+        providers = podman.run("exec", name, "python3", "-c", probe).stdout.split()
+        assert "CUDAExecutionProvider" in providers and "TensorrtExecutionProvider" in providers
