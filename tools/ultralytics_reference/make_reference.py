@@ -82,7 +82,9 @@ def write_jpeg(path: Path, image: np.ndarray) -> None:
         raise RuntimeError(f"could not write {path}")
 
 
-def yolo_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[float, float, float, float]:
+def yolo_box(
+    box: tuple[float, float, float, float], width: int, height: int
+) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = box
     x1, x2 = max(0.0, x1), min(float(width), x2)
     y1, y2 = max(0.0, y1), min(float(height), y2)
@@ -138,7 +140,10 @@ def write_detect_segment_data(root: Path, n_train: int, n_val: int, seed: int) -
                 label.write_text("\n".join(lines) + "\n")
     names = {index: name for index, name in enumerate(CLASS_NAMES)}
     for task in ("detect", "segment"):
-        write_yaml(root / f"{task}.yaml", {"path": str(root / task), "train": "images/train", "val": "images/val", "names": names})
+        write_yaml(
+            root / f"{task}.yaml",
+            {"path": str(root / task), "train": "images/train", "val": "images/val", "names": names},
+        )
 
 
 def write_pose_data(root: Path, n_train: int, n_val: int, seed: int) -> None:
@@ -211,9 +216,10 @@ def write_classify_data(root: Path, n_train: int, n_val: int, seed: int) -> None
 
 
 def write_yaml(path: Path, content: dict) -> None:
-    # JSON is valid YAML, and needs no yaml package here.
+    import yaml  # PyYAML comes with ultralytics; unlike JSON it keeps integer keys (names, kpt_names)
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content, indent=2) + "\n")
+    path.write_text(yaml.safe_dump(content, sort_keys=False))
 
 
 def write_test_images(root: Path, seed: int) -> dict[str, list[str]]:
@@ -330,7 +336,14 @@ def train_args(task: str, root: Path, args) -> dict:
         close_mosaic=max(1, args.epochs[task] // 4),
     )
     if task == "classify":
-        common.update(data=str(root / "data" / "classify"), imgsz=args.cls_train_imgsz, batch=32)
+        # The default RandAugment and random erasing are too much for a from-scratch run this short.
+        common.update(
+            data=str(root / "data" / "classify"),
+            imgsz=args.cls_train_imgsz,
+            batch=32,
+            auto_augment=None,
+            erasing=0.0,
+        )
     else:
         common.update(data=str(root / "data" / f"{task}.yaml"), imgsz=args.train_imgsz)
     return common
@@ -346,6 +359,12 @@ def stage_train(task: str, root: Path, args) -> Path:
     log(f"{task}: training {MODEL_YAML[task]}")
     started = time.time()
     model = YOLO(MODEL_YAML[task], task=task)
+    detect_best = root / "runs" / "detect" / "weights" / "best.pt"
+    if task == "classify" and detect_best.exists():
+        # From scratch, yolov8n-cls barely moves off chance in a short CPU run. Its backbone
+        # (layers 0-8) has the same shapes as yolov8n's, so start from our own detector's.
+        log(f"{task}: starting from the backbone of {detect_best}")
+        model.load(str(detect_best))
     model.train(**train_args(task, root, args))
     log(f"{task}: trained in {time.time() - started:.0f} s")
     if not best.exists():
@@ -362,7 +381,13 @@ def stage_export(task: str, root: Path, args) -> Path:
         return target
     best = root / "runs" / task / "weights" / "best.pt"
     model = YOLO(str(best), task=task)
-    exported = model.export(format="onnx", imgsz=EXPORT_IMGSZ[task], dynamic=False, simplify=True, device="cpu")
+    kpt_names = getattr(model.model, "kpt_names", None)
+    if kpt_names:
+        # Data sets written as JSON by an earlier version of this script gave string keys.
+        model.model.kpt_names = {int(k): list(v) for k, v in kpt_names.items()}
+    exported = model.export(
+        format="onnx", imgsz=EXPORT_IMGSZ[task], dynamic=False, simplify=True, device="cpu"
+    )
     shutil.copyfile(exported, target)
     log(f"{task}: exported {target}")
     return target
@@ -377,7 +402,9 @@ def onnx_description(path: Path) -> dict:
     model = onnx.load(str(path))
 
     def shape(value):
-        return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in value.type.tensor_type.shape.dim]
+        return [
+            d.dim_value if d.HasField("dim_value") else d.dim_param for d in value.type.tensor_type.shape.dim
+        ]
 
     return {
         "file": str(path),
@@ -396,15 +423,19 @@ def predictor_settings(task: str, imgsz: int) -> dict:
         "task": task,
         "imgsz": imgsz,
         "device": "cpu",
-        "half": False,
         "image_loading": "cv2.imread of the JPEG file (BGR uint8), as Ultralytics does for a path source",
     }
     if task == "classify":
         settings["preprocess"] = (
-            "classify_transforms(224) on a PIL image of the BGR array: torchvision Resize(224) of the shorter side "
-            "(PIL BILINEAR, which antialiases when shrinking), CenterCrop(224), then BGR->RGB, /255, "
-            "Normalize(mean=0, std=1) i.e. no mean/std; top5 = classes by descending probability (softmax is in "
-            "the ONNX graph)"
+            "classify_transforms(224) on a PIL image of the BGR array: torchvision Resize(224) of the "
+            "shorter side (PIL BILINEAR, which antialiases when shrinking), CenterCrop(224), then "
+            "BGR->RGB, /255, Normalize(mean=0, std=1) i.e. no mean/std; top5 = classes by descending "
+            "probability (softmax is in the ONNX graph)"
+        )
+        settings["class_ids"] = (
+            "Ultralytics numbers a folder data set's classes in sorted folder-name order, so this "
+            "model's ids are 0 circle, 1 square, 2 star, 3 triangle (not synthetic_shapes.CLASS_NAMES "
+            "order); compare by name"
         )
         return settings
     settings.update(
@@ -416,36 +447,54 @@ def predictor_settings(task: str, imgsz: int) -> dict:
             "classes": None,
             "letterbox": {
                 "auto": False,
-                "why_auto_false": "LetterBox(auto=...) is only minimal-rect for format 'pt' or a dynamic export; "
-                "these ONNX files are fixed 640x640, so every image is padded to the full 640x640",
+                "why_auto_false": (
+                    "LetterBox(auto=...) is only minimal-rect for format 'pt' or a dynamic export; "
+                    "these ONNX files are fixed 640x640, so every image is padded to the full 640x640"
+                ),
                 "center": True,
                 "padding_value": 114,
                 "scaleup": True,
                 "interpolation": "cv2.INTER_LINEAR (cv2.resize), skipped when the size already matches",
                 "new_unpad": "(max(round(w*r),1), max(round(h*r),1)) with r = min(640/h, 640/w)",
-                "padding": "dw=640-new_w, dh=640-new_h halved; top=round(dh/2-0.1), bottom=round(dh/2+0.1), "
-                "left=round(dw/2-0.1), right=round(dw/2+0.1)",
+                "padding": (
+                    "dw=640-new_w, dh=640-new_h halved; top=round(dh/2-0.1), bottom=round(dh/2+0.1), "
+                    "left=round(dw/2-0.1), right=round(dw/2+0.1)"
+                ),
                 "input": "RGB float32 /255, NCHW",
             },
-            "box_rescale": "ops.scale_boxes: gain_x = new_w/w, gain_y = new_h/h (per axis, from the rounded resized "
-            "size), pad = round((640-new)/2 - 0.1); subtract pad, divide by gain, clip to the original image",
+            "onnx_output": (
+                "output0 (1, 4+nc(+32 mask coeffs | +12 keypoints), 8400): cx, cy, w, h in 640x640 "
+                "input pixels, then per-class scores with sigmoid already applied (no objectness)"
+            ),
+            "nms": (
+                "candidates: max class score > conf (strict); best class only (multi_label=False); "
+                "class-aware by offsetting boxes by class_id*7680; torchvision.ops.nms(iou); at most "
+                "max_det kept, by score"
+            ),
+            "box_rescale": (
+                "ops.scale_boxes: gain_x = new_w/w, gain_y = new_h/h (per axis, from the rounded "
+                "resized size), pad = round((640-new)/2 - 0.1); subtract pad, divide by gain, clip to "
+                "the original image"
+            ),
         }
     )
     if task == "segment":
         settings["retina_masks"] = False
         settings["masks"] = (
-            "ops.process_mask(upsample=True): coefficients @ protos (160x160) -> F.interpolate bilinear "
-            "(align_corners=False) to the 640x640 letterboxed input -> > 0 (logit, i.e. sigmoid > 0.5) -> zeroed "
-            "outside the box in input coordinates (crop_mask), then detections whose mask is empty are dropped. "
-            "Results.masks.data is that 640x640 letterboxed mask. masks_orig in the npz: ops.scale_masks "
-            "(crop the padding, F.interpolate bilinear to the original size) of masks_input, then > 0.5. "
-            "polygons: Results.masks.xy = masks2segments (cv2.findContours RETR_EXTERNAL CHAIN_APPROX_SIMPLE on "
-            "the 640x640 mask, pieces merged) then ops.scale_coords to original pixels"
+            "ops.process_mask(upsample=True): coefficients @ protos (160x160) -> F.interpolate "
+            "bilinear (align_corners=False) to the 640x640 letterboxed input -> > 0 (logit, i.e. "
+            "sigmoid > 0.5) -> zeroed outside the box in input coordinates (crop_mask), then "
+            "detections whose mask is empty are dropped. Results.masks.data is that 640x640 "
+            "letterboxed mask. masks_orig in the npz: ops.scale_masks (crop the padding, "
+            "F.interpolate bilinear to the original size) of masks_input, then > 0.5. polygons: "
+            "Results.masks.xy = masks2segments (cv2.findContours RETR_EXTERNAL CHAIN_APPROX_SIMPLE "
+            "on the 640x640 mask, pieces merged) then ops.scale_coords to original pixels"
         )
     if task == "pose":
         settings["keypoints"] = (
-            "kpt_shape [4,3] (x, y, visibility score); x,y rescaled like the boxes (ops.scale_coords); "
-            "conf is the sigmoid score output by the graph"
+            "kpt_shape [4,3] (x, y, visibility score) in the order top, right, bottom, left; x,y "
+            "rescaled like the boxes (ops.scale_coords: subtract pad, divide by per-axis gain, clip "
+            "to the image); the score is the sigmoid already applied in the graph"
         )
     return settings
 
@@ -456,7 +505,6 @@ def image_size(path: Path) -> tuple[int, int]:
 
 
 def stage_predict(task: str, root: Path, args) -> Path:
-    import torch
     from ultralytics import YOLO
     from ultralytics.utils import ops
 
@@ -492,7 +540,9 @@ def stage_predict(task: str, root: Path, args) -> Path:
             probs = result.probs.data.cpu().numpy().astype(float)
             top = [int(i) for i in np.argsort(-probs, kind="stable")[:5]]
             entry.update(
-                top5=[{"class_id": i, "class_name": result.names[i], "confidence": float(probs[i])} for i in top],
+                top5=[
+                    {"class_id": i, "class_name": result.names[i], "confidence": float(probs[i])} for i in top
+                ],
                 top1=int(result.probs.top1),
                 top5_ultralytics=[int(i) for i in result.probs.top5],
                 probs=[float(p) for p in probs],
@@ -517,7 +567,12 @@ def stage_predict(task: str, root: Path, args) -> Path:
                 if task == "pose":
                     kpts = result.keypoints.data[i].cpu().numpy().astype(float)
                     det["keypoints"] = [
-                        {"name": POSE_KEYPOINT_NAMES[k], "x": kpts[k, 0], "y": kpts[k, 1], "confidence": kpts[k, 2]}
+                        {
+                            "name": POSE_KEYPOINT_NAMES[k],
+                            "x": kpts[k, 0],
+                            "y": kpts[k, 1],
+                            "confidence": kpts[k, 2],
+                        }
                         for k in range(len(kpts))
                     ]
                 detections.append(det)
@@ -527,14 +582,17 @@ def stage_predict(task: str, root: Path, args) -> Path:
                     masks_input = result.masks.data.cpu()
                     masks_orig = ops.scale_masks(masks_input[None].float(), (height, width))[0] > 0.5
                     polygons = result.masks.xy
-                    for det, polygon in zip(detections, polygons):
+                    for det, polygon in zip(detections, polygons, strict=True):
                         det["polygon"] = [[float(x), float(y)] for x, y in polygon]
                     npz_arrays[f"{stem}__masks_input"] = masks_input.numpy().astype(bool)
                     npz_arrays[f"{stem}__masks_orig"] = masks_orig.numpy().astype(bool)
                 else:
                     npz_arrays[f"{stem}__masks_input"] = np.zeros((0, imgsz, imgsz), bool)
                     npz_arrays[f"{stem}__masks_orig"] = np.zeros((0, height, width), bool)
-                entry["npz_keys"] = {"masks_input": f"{stem}__masks_input", "masks_orig": f"{stem}__masks_orig"}
+                entry["npz_keys"] = {
+                    "masks_input": f"{stem}__masks_input",
+                    "masks_orig": f"{stem}__masks_orig",
+                }
             entry["detections"] = detections
         out["images"][name] = entry
         log(f"{task}: {name}: " + summarise(task, entry))
@@ -551,7 +609,9 @@ def summarise(task: str, entry: dict) -> str:
         best = entry["top5"][0]
         return f"top1 {best['class_name']} {best['confidence']:.3f}"
     dets = entry["detections"]
-    return f"{len(dets)} detections " + ", ".join(f"{d['class_name']} {d['confidence']:.2f}" for d in dets[:8])
+    return f"{len(dets)} detections " + ", ".join(
+        f"{d['class_name']} {d['confidence']:.2f}" for d in dets[:8]
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -569,8 +629,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-train-cls", type=int, default=1200)
     parser.add_argument("--n-val-cls", type=int, default=200)
     parser.add_argument("--train-imgsz", type=int, default=320)
-    parser.add_argument("--cls-train-imgsz", type=int, default=128)
-    parser.add_argument("--epochs", default="detect=15,segment=15,classify=10,pose=15")
+    parser.add_argument("--cls-train-imgsz", type=int, default=224)
+    parser.add_argument("--epochs", default="detect=25,segment=20,classify=8,pose=20")
     parser.add_argument("--force", action="store_true", help="redo stages whose outputs exist")
     args = parser.parse_args(argv)
     args.epochs = {k: int(v) for k, v in (item.split("=") for item in args.epochs.split(","))}
