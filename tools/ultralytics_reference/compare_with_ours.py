@@ -112,6 +112,8 @@ def compare_keypoints(report: TaskReport, name: str, expected: list[dict], ours:
         if index not in by_index:
             report.failures.append(f"{name}: keypoint {index} missing")
             continue
+        if point.get("name") and by_index[index]["class"] != point["name"]:
+            report.failures.append(f"{name}: keypoint {index} named {by_index[index]['class']!r}, not {point['name']!r}")
         error = float(np.hypot(by_index[index]["x"] - point["x"], by_index[index]["y"] - point["y"]))
         report.worst_keypoint_error = max(report.worst_keypoint_error, error)
         if error > KEYPOINT_PIXELS:

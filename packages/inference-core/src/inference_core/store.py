@@ -134,11 +134,21 @@ def _import_files(model_id: str, metadata: dict[str, str], task: str, names: dic
     }
     keypoint_shape = parse_literal(metadata.get("kpt_shape"), default=None)
     if task == tasks.KEYPOINT_DETECTION and keypoint_shape:
-        keypoints = {str(index): f"keypoint_{index}" for index in range(int(keypoint_shape[0]))}
         files["keypoints_metadata.json"] = json.dumps(
-            [{"object_class_id": class_id, "keypoints": keypoints} for class_id in range(len(class_names))]
+            _keypoints_metadata(int(keypoint_shape[0]), len(class_names), metadata.get("kpt_names"))
         )
     return files
+
+
+def _keypoints_metadata(count: int, num_classes: int, names_literal: str | None) -> list[dict[str, Any]]:
+    """Roboflow's keypoints_metadata.json, naming points from the export's `kpt_names` if any."""
+    names_by_class = parse_literal(names_literal, default={}) or {}
+    entries = []
+    for class_id in range(num_classes):
+        names = names_by_class.get(class_id) or names_by_class.get(str(class_id)) or []
+        keypoints = {str(index): str(names[index]) if index < len(names) else f"keypoint_{index}" for index in range(count)}
+        entries.append({"object_class_id": class_id, "keypoints": keypoints})
+    return entries
 
 
 def _write_model_directory(directory: Path, weights: Path, files: dict[str, str]) -> None:
