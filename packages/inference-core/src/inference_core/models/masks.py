@@ -32,11 +32,14 @@ def decode_masks(
     logits = (coefficients.astype(np.float32) @ prototypes.reshape(channels, -1)).reshape(-1, proto_height, proto_width)
     probabilities = 1.0 / (1.0 + np.exp(-logits))
     if (grid_height, grid_width) != (proto_height, proto_width):
-        probabilities = np.stack(
-            [cv2.resize(mask, (grid_width, grid_height), interpolation=cv2.INTER_LINEAR) for mask in probabilities]
-        )
+        # threshold each upsampled mask at once: N booleans, never N float maps held together
+        masks = np.empty((len(probabilities), grid_height, grid_width), dtype=bool)
+        for index, mask in enumerate(probabilities):
+            np.greater(cv2.resize(mask, (grid_width, grid_height), interpolation=cv2.INTER_LINEAR), 0.5,
+                       out=masks[index])
+    else:
+        masks = probabilities > 0.5
     scale = input_width / grid_width
-    masks = probabilities > 0.5
     return _crop_to_boxes(masks, boxes / np.array([scale, input_height / grid_height] * 2)), scale
 
 

@@ -41,7 +41,7 @@ class YoloSegmenter(YoloDetector):
             else:
                 polygon = largest_polygon(mask) * np.array(grid_scale)
                 points = transform.points_to_original(polygon)
-                prediction.points = [Point(x=float(x), y=float(y)) for x, y in points]
+                prediction.points = [Point(x, y) for x, y in points.tolist()]
                 prediction.mask_format = "polygon"
             predictions.append(prediction)
         return InstanceSegmentationInferenceResponse(
