@@ -147,6 +147,15 @@ def test_cli_starts_the_image_and_stops_it(podman, server_image, tmp_path):
     assert podman.run("container", "exists", name, check=False).returncode != 0
     assert inference("server", "status").returncode == 1
 
+    # Someone else's container is never replaced: a --name that exists is refused.
+    podman.run("create", "--name", name, server_image)
+    try:
+        refused = inference("server", "start", "--image", server_image, "--port", str(port), "--name", name)
+        assert refused.returncode == 1 and "exists already" in refused.stderr
+        assert podman.run("container", "exists", name, check=False).returncode == 0
+    finally:
+        podman.remove(name)
+
 
 def test_openvino_image_serves_predictions_without_onnx_runtime(podman, openvino_image):
     with running_container(podman, openvino_image) as (name, url):

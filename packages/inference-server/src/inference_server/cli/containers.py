@@ -29,6 +29,9 @@ class Engine:
     def has_image(self, image: str) -> bool:
         return self.run("image", "inspect", image, timeout=30).returncode == 0
 
+    def has_container(self, name: str) -> bool:
+        return self.run("container", "inspect", name, timeout=30).returncode == 0
+
     def is_running(self, name: str) -> bool:
         result = self.run("inspect", "--format", "{{.State.Running}}", name, timeout=30)
         return result.returncode == 0 and result.stdout.strip().lower() == "true"

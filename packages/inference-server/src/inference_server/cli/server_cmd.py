@@ -149,6 +149,10 @@ def _start_local(args, env_file: Path | None) -> int:
 
 def _start_container(engine: containers.Engine, image: str, args, env_file: Path | None) -> int:
     name = args.name or f"visionhost-server-{args.port}"
+    if args.name and engine.has_container(name):
+        print(f"A container named {name} exists already; choose another --name.", file=sys.stderr)
+        return 1
+    # Our default name: a container left over from a start whose record is gone.
     engine.run("rm", "-f", name, timeout=60)
     spec = containers.ContainerSpec(
         image=image,
