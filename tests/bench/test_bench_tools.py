@@ -1,0 +1,120 @@
+"""The bench's own tools: the load generator against a real local HTTP server, and the report.
+
+No timing is asserted: only that answers are counted and parsed right and the report renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import loadgen  # noqa: E402
+import report  # noqa: E402
+import servers  # noqa: E402
+
+
+async def _serve(chunked: bool, status: int = 200):
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            reason = b"OK" if status == 200 else b"Bad Request"
+            if chunked:
+                writer.write(
+                    b"HTTP/1.1 %d %s\r\nTransfer-Encoding: chunked\r\n\r\n" % (status, reason)
+                    + b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                )
+            else:
+                writer.write(b"HTTP/1.1 %d %s\r\nContent-Length: 11\r\n\r\nhello world" % (status, reason))
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+def _load(chunked: bool, status: int = 200) -> dict:
+    async def scenario() -> dict:
+        server = await _serve(chunked, status)
+        port = server.sockets[0].getsockname()[1]
+        request = servers.http_request("/bench/1", b"abc", "text/plain")
+        async with server:
+            return await loadgen.run_load(
+                "127.0.0.1", port, request, concurrency=3, duration=0.3, warmup=0.05
+            )
+
+    return asyncio.run(scenario())
+
+
+def test_load_generator_counts_answers_with_content_length_and_chunked_bodies():
+    for chunked in (False, True):
+        result = _load(chunked)
+        assert result["errors"] == 0 and result["requests"] > 0
+        assert result["completed_all"] >= result["requests"]
+        assert result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+
+
+def test_load_generator_reports_errors_with_the_first_body():
+    result = _load(False, status=400)
+    assert result["requests"] == 0 and result["errors"] > 0
+    assert result["first_error"].startswith("400")
+
+
+def test_requests_carry_the_image_for_both_routes():
+    legacy = servers.legacy_request("bench/1", b"\xff\xd8jpeg", 0.25)
+    assert legacy.startswith(b"POST /bench/1?api_key=") and legacy.endswith(b"/9hqcGVn")
+    v2 = servers.v2_request("bench/1", "object-detection", b"\xff\xd8jpeg", 0.25)
+    assert v2.startswith(b"POST /infer/object_detection ") and b'"model_id": "bench/1"' in v2
+
+
+def _row(system: str, route: str, concurrency: int, rps: float, p50: float) -> dict:
+    return {
+        "model": "yolov8n-320",
+        "system": system,
+        "route": route,
+        "concurrency": concurrency,
+        "rps": rps,
+        "p50_ms": p50,
+        "p95_ms": p50,
+        "p99_ms": p50,
+        "cpu_per_request_ms": 1.0,
+        "peak_rss_mb": 100,
+    }
+
+
+def test_report_renders_tables_ratios_and_targets():
+    results = {
+        "started": "2026-01-01T00:00:00",
+        "settings": {},
+        "soak": None,
+        "machine": {
+            "cpu_model": "Test CPU",
+            "cpus": 2,
+            "flags": "avx2",
+            "memory_gb": 8,
+            "kernel": "6",
+            "python": "3.11",
+            "virtualised": False,
+        },
+        "background_busy_before_each_model": {"yolov8n-320": 0.05},
+        "rows": [
+            _row("raw onnxruntime", "t1s1b1", 1, 50.0, 20.0),
+            _row("raw onnxruntime", "t1s2b1", 2, 80.0, 25.0),
+            _row("visionhost", "v2", 1, 40.0, 25.0),
+            _row("visionhost", "v2", 16, 70.0, 200.0),
+            _row("visionhost no-batching", "v2", 16, 75.0, 190.0),
+            _row("roboflow inference 1.8.3", "v2", 16, 30.0, 500.0),
+        ],
+    }
+    text = report.markdown(results)
+    assert "## yolov8n-320" in text and "Raw runtime best: 80.0 images/s (t1s2b1" in text
+    assert "overhead at c=1 < 10 ms | 5.0 ms" in text
+    assert "vs Roboflow >= 2.0x | 70.0 vs 30.0/s = 2.33x | yes" in text
+    assert ">= raw best (80.0/s, t1s2b1) | 70.0/s = 0.88x | **no**" in text
