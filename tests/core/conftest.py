@@ -21,6 +21,8 @@ def model_cache(tmp_path_factory, fixture_model_path):
     store.import_ultralytics_onnx(fixture_model_path("shapes-seg-yolov8.onnx"), "shapes-seg/1")
     roboflow_model_dir(cache, "shapes-seg-v5/1", fixture_model_path("shapes-seg-yolov5.onnx"),
                        model_type="yolov5n-seg", task="instance-segmentation")
+    store.import_ultralytics_onnx(fixture_model_path("shapes-pose-yolov8.onnx"), "shapes-pose/1")
+    store.import_ultralytics_onnx(fixture_model_path("shapes-cls.onnx"), "shapes-cls/1")
     return cache
 
 

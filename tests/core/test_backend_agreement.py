@@ -40,3 +40,41 @@ def test_detection_matches_between_backends(managers, model_id):
             assert ours.confidence == pytest.approx(reference.confidence, abs=0.01)
             compared += 1
     assert compared >= len(SCENES)
+
+
+def test_segmentation_matches_between_backends(managers):
+    import numpy as np
+
+    from inference_core.models.masks import decode_coco_rle
+
+    onnx_model, openvino_model = (managers[name].get("shapes-seg/1") for name in ("onnx", "openvino"))
+    for scene in SCENES[:4]:
+        expected = onnx_model.infer(scene.image, confidence=0.5, response_mask_format="rle")[0].to_dict()["predictions"]
+        actual = openvino_model.infer(scene.image, confidence=0.5, response_mask_format="rle")[0].to_dict()["predictions"]
+        assert [p["class"] for p in actual] == [p["class"] for p in expected]
+        for ours, reference in zip(actual, expected):
+            assert iou(prediction_box(ours), prediction_box(reference)) >= 0.99
+            first, second = decode_coco_rle(ours["rle"]), decode_coco_rle(reference["rle"])
+            assert np.logical_and(first, second).sum() / np.logical_or(first, second).sum() >= 0.98
+
+
+def test_keypoints_match_between_backends(managers):
+    onnx_model, openvino_model = (managers[name].get("shapes-pose/1") for name in ("onnx", "openvino"))
+    for scene in SCENES[:4]:
+        expected = onnx_model.infer(scene.image, confidence=0.5)[0].predictions
+        actual = openvino_model.infer(scene.image, confidence=0.5)[0].predictions
+        assert len(actual) == len(expected)
+        for ours, reference in zip(actual, expected):
+            assert iou(prediction_box(ours), prediction_box(reference)) >= 0.99
+            for point, reference_point in zip(ours.keypoints, reference.keypoints):
+                assert abs(point.x - reference_point.x) < 0.5 and abs(point.y - reference_point.y) < 0.5
+
+
+def test_classification_matches_between_backends(managers):
+    onnx_model, openvino_model = (managers[name].get("shapes-cls/1") for name in ("onnx", "openvino"))
+    for scene in SCENES[:4]:
+        expected = onnx_model.infer(scene.image, confidence=0.0)[0].to_dict()["predictions"]
+        actual = openvino_model.infer(scene.image, confidence=0.0)[0].to_dict()["predictions"]
+        assert [p["class"] for p in actual][:1] == [p["class"] for p in expected][:1]
+        for ours, reference in zip(sorted(actual, key=lambda p: p["class"]), sorted(expected, key=lambda p: p["class"])):
+            assert ours["confidence"] == pytest.approx(reference["confidence"], abs=0.01)
