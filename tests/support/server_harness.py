@@ -45,13 +45,13 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(env_overrides: dict[str, str], log_path: Path) -> RunningServer:
+def start_server(env_overrides: dict[str, str], log_path: Path, python: str = sys.executable) -> RunningServer:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("API_KEY", "VISIONHOST_API_KEYS")}
     env.update({"HOST": "127.0.0.1", "PORT": str(port), "INTRA_OP_THREADS": "1", **env_overrides})
     log = open(log_path, "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "inference_server"],
+        [python, "-m", "inference_server"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
