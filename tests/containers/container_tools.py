@@ -128,7 +128,7 @@ class Podman:
         return result.stdout + result.stderr
 
     def remove(self, name: str) -> None:
-        self.run("rm", "--force", "--time", "5", name, check=False, timeout=60)
+        self.run("rm", "--force", "--volumes", "--time", "5", name, check=False, timeout=60)
 
 
 def debian_mirror() -> str:
