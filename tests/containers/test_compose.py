@@ -109,6 +109,12 @@ def test_two_replicas_behind_nginx_share_the_traffic_and_the_cache(podman, stack
     wait_for(f"{url}/readiness", 180)
     for replica in replicas:
         _wait_until_ready_inside(podman, replica)
+    # nginx resolved `server` when it started and marks a replica down (fail_timeout) when it
+    # refused requests while still loading: restart it now that both replicas are ready, as
+    # docker/README.md tells operators to do after scaling.
+    restarted = compose("restart", "lb")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    wait_for(f"{url}/readiness", 60)
 
     upstreams, found, missed, false_positives = set(), 0, 0, 0
     with httpx.Client(base_url=url, timeout=60) as client:
