@@ -119,7 +119,10 @@ class InferenceRunner:
 
     def _batches(self, model: VisionModel) -> bool:
         """Whether forward passes of this model are gathered across requests."""
-        return model.batch_size is None and self.settings.batch_window_seconds > 0
+        mode = self.settings.dynamic_batching
+        if mode == "off" or model.batch_size is not None or self.settings.batch_window_seconds <= 0:
+            return False
+        return mode == "on" or model.session.info.device != "cpu"
 
     async def _infer_batched(
         self, model: VisionModel, sources: list[Any], params: InferenceParams

@@ -43,6 +43,9 @@ class ServerSettings:
     cors_allowed_origins: tuple[str, ...] = ()
     legacy_route_enabled: bool = True
     enable_prometheus: bool = True
+    #: `auto` gathers requests into batches only for models on an accelerator: on the CPU it was
+    #: measured to add memory without a clear throughput gain (bench/results); `on` / `off` force it.
+    dynamic_batching: str = "auto"
     #: seconds requests for one model wait to be gathered into one batch; 0 turns batching off.
     batch_window_seconds: float = 0.002
     #: most images in one gathered forward pass.
@@ -66,10 +69,18 @@ class ServerSettings:
             cors_allowed_origins=parse_list(env.get("CORS_ALLOWED_ORIGINS")),
             legacy_route_enabled=parse_bool(env.get("LEGACY_ROUTE_ENABLED"), True),
             enable_prometheus=parse_bool(env.get("ENABLE_PROMETHEUS"), True),
+            dynamic_batching=_choice(env, "DYNAMIC_BATCHING", ("auto", "on", "off")),
             batch_window_seconds=max(0.0, _float(env, "DYNAMIC_BATCH_WINDOW_MS", 2.0) / 1000.0),
             max_dynamic_batch=max(1, _int(env, "DYNAMIC_BATCH_MAX_SIZE", 16)),
             log_level=(env.get("LOG_LEVEL") or "info").lower(),
         )
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
 
 
 def _server_core(core: CoreSettings, env: Mapping[str, str] | None = None) -> CoreSettings:

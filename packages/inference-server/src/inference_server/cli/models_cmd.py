@@ -69,8 +69,10 @@ def pull_model(args) -> int:
     if fetched:
         print(file=sys.stderr)
     state = "Downloaded" if fetched else "Already in the store:"
-    print(f"{state} {artifact.model_id}: {artifact.task}, {len(artifact.class_names)} classes, "
-          f"in {artifact.directory}.")
+    print(
+        f"{state} {artifact.model_id}: {artifact.task}, {len(artifact.class_names)} classes, "
+        f"in {artifact.directory}."
+    )
     return 0
 
 
