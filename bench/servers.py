@@ -137,6 +137,9 @@ def ours(
         MODEL_CACHE_DIR=str(cache),
         OFFLINE_MODE="true",
         DYNAMIC_BATCH_WINDOW_MS=str(batch_window_ms),
+        # A window of 0 means no batching; any other window is measured with batching forced on
+        # (the server's `auto` default batches GPU models only).
+        DYNAMIC_BATCHING="on" if batch_window_ms > 0 else "off",
         LOG_LEVEL="warning",
     )
     env.update(extra_env or {})
