@@ -724,6 +724,7 @@ def _set_learning_rate(optimiser: torch.optim.Optimizer, peak: float, progress: 
 
 CLASSIFY_SIZE = 128
 MULTILABEL_SIZE = 224
+MULTILABEL_UPSCALE = 2
 
 
 class PresenceClassifier(nn.Module):
@@ -732,17 +733,24 @@ class PresenceClassifier(nn.Module):
     A shape is present when some cell is sure of it, which suits both the
     single-label (softmax) and the multi-label (sigmoid) fixtures.
     normalised_input undoes (x/255 - 0.5)/0.5 back to the x/255 the
-    detector was trained on.
+    detector was trained on. upscale enlarges the input inside the graph
+    first: squeezed into 224 pixels, the smallest shapes of a scene are under
+    10 pixels, below what the stride-8 detector sees reliably.
     """
 
-    def __init__(self, detector: ShapeDetector, normalised_input: bool = False) -> None:
+    def __init__(self, detector: ShapeDetector, normalised_input: bool = False, upscale: int = 1) -> None:
         super().__init__()
         self.detector = detector
         self.normalised_input = normalised_input
+        self.upscale = upscale
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if self.normalised_input:
             images = (images + 1) / 2
+        if self.upscale != 1:
+            images = functional.interpolate(
+                images, scale_factor=float(self.upscale), mode="bilinear", align_corners=False
+            )
         return self.detector.class_logits(images).amax(dim=(2, 3))
 
 
@@ -1664,7 +1672,8 @@ def run_multilabel(options: argparse.Namespace) -> None:
 
         return train_model(classifier, batches, loss_function, options.minutes, options.learning_rate)
 
-    classifier = _train_or_load(PresenceClassifier(ShapeDetector(), normalised_input=True), options, train)
+    classifier = PresenceClassifier(ShapeDetector(), normalised_input=True, upscale=MULTILABEL_UPSCALE)
+    classifier = _train_or_load(classifier, options, train)
     path = options.output_dir / "shapes-multilabel.onnx"
     module = SigmoidClassifierLayout(classifier)
     description = (
