@@ -125,6 +125,8 @@ def _import_files(model_id: str, metadata: dict[str, str], task: str, names: dic
         "CLASS_MAP": {str(index): name for index, name in enumerate(class_names)},
         SOURCE_KEY: ULTRALYTICS_SOURCE,
     }
+    if parse_literal(metadata.get("multilabel"), default=False) is True:
+        environment["MULTICLASS"] = True
     files = {
         "environment.json": json.dumps(environment, indent=2),
         "class_names.txt": "\n".join(class_names) + "\n",
