@@ -14,7 +14,17 @@ Usage::
     python tools/train_fixtures.py detect --minutes 12
 
 Run ``python tools/train_fixtures.py --help`` for the tasks. Held-out metrics
-are printed at the end of each run and recorded in ``assets/models/METRICS.md``.
+are printed at the end of each run and recorded, with the exact tensor
+layouts, in ``assets/models/METRICS.md``. For the committed files (held-out
+scenes use seeds >= 10,000,000, never trained on):
+
+* detect (YOLOv8 / YOLOv5 / end-to-end layouts), 50 scenes, conf 0.5, NMS 0.5:
+  124/128 shapes found with box IoU >= 0.7 and the right class (96.9%),
+  4 false positives, mean IoU 0.92.
+* segment: mean mask IoU 0.90 against visible masks, box recall 96.9%.
+* pose (square corners): mean corner error 1.95 px at the 320 input.
+* classify: top-1 accuracy 100% on 200 crops.
+* multilabel: exact-set accuracy 96.0% on 200 scenes at threshold 0.5.
 """
 
 from __future__ import annotations
