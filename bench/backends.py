@@ -25,7 +25,10 @@ from inference_backend_openvino import OpenVinoBackend, OpenVinoSettings
 from inference_core.settings import CoreSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ["shapes-det-yolov8.onnx", "shapes-seg-yolov8.onnx", "shapes-pose-yolov8.onnx", "shapes-cls.onnx"]
+FIXTURES = [
+    "shapes-det-yolov8.onnx", "shapes-seg-yolov8.onnx", "shapes-pose-yolov8.onnx", "shapes-cls.onnx",
+    "shapes-multilabel.onnx",
+]
 BENCH_MODELS = {"yolov8n-640": "bench/1/weights.onnx", "yolov8s-640": "bench/2/weights.onnx"}
 BATCHES = (1, 8)
 

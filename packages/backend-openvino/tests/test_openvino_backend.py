@@ -55,3 +55,18 @@ def test_settings_from_environment():
     assert (settings.device, settings.performance_hint) == ("AUTO", "THROUGHPUT")
     with pytest.raises(ValueError):
         OpenVinoSettings.from_env({"OPENVINO_PERFORMANCE_HINT": "fast"})
+
+
+def test_auto_prefers_openvino_on_a_cpu_only_machine():
+    from pathlib import Path
+
+    from inference_backend_onnx import OnnxBackend
+    from inference_core.backend_selection import BackendSelector
+
+    selector = BackendSelector(build_backend_registry(), CoreSettings())
+    chosen = selector.for_artifact(Path("weights.onnx")).name
+    import onnxruntime
+
+    accelerated = {"CUDAExecutionProvider", "TensorrtExecutionProvider"} & set(onnxruntime.get_available_providers())
+    assert chosen == ("onnx" if accelerated else "openvino")
+    assert OnnxBackend.auto_rank() == (20 if accelerated else 5)

@@ -51,7 +51,8 @@ class OpenVinoSession(Session):
 
 class OpenVinoBackend(Backend):
     name = "openvino"
-    auto_priority = 5
+    #: Ahead of ONNX Runtime on CPUs, behind it when CUDA is present (see OnnxBackend.auto_rank).
+    auto_priority = 10
 
     def __init__(self, settings: CoreSettings, openvino_settings: OpenVinoSettings | None = None) -> None:
         super().__init__(settings)

@@ -33,7 +33,7 @@ class BackendSelector:
     def for_artifact(self, weights_path: Path) -> Backend:
         if self.settings.backend != "auto":
             return self.backend(self.settings.backend)
-        ranked = sorted(self.registry.available().values(), key=lambda cls: -cls.auto_priority)
+        ranked = sorted(self.registry.available().values(), key=lambda cls: -cls.auto_rank())
         for backend_class in ranked:
             backend = self.backend(backend_class.name)
             if backend.can_load(weights_path):

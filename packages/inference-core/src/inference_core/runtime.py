@@ -78,6 +78,11 @@ class Backend(ABC):
         self.settings = settings
 
     @classmethod
+    def auto_rank(cls) -> int:
+        """Rank under `auto` on this machine (higher wins); defaults to `auto_priority`."""
+        return cls.auto_priority
+
+    @classmethod
     @abstractmethod
     def unavailable_reason(cls) -> str | None:
         """None when the runtime can be used here, else a sentence saying why not."""

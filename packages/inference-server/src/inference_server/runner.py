@@ -122,7 +122,7 @@ class InferenceRunner:
         mode = self.settings.dynamic_batching
         if mode == "off" or model.batch_size is not None or self.settings.batch_window_seconds <= 0:
             return False
-        return mode == "on" or model.session.info.device != "cpu"
+        return mode == "on" or model.session.info.device.lower() != "cpu"
 
     async def _infer_batched(
         self, model: VisionModel, sources: list[Any], params: InferenceParams
