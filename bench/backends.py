@@ -19,7 +19,6 @@ from pathlib import Path
 
 import machine
 import numpy as np
-
 from inference_backend_onnx import OnnxBackend
 from inference_backend_openvino import OpenVinoBackend, OpenVinoSettings
 from inference_core.settings import CoreSettings

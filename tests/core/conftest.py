@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from model_dirs import roboflow_model_dir
-
 from inference_core import CoreSettings, build_manager
 from inference_core.store import ModelStore
+from model_dirs import roboflow_model_dir
 
 
 @pytest.fixture(scope="session")

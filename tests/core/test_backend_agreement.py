@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from inference_core import CoreSettings, build_manager
 from model_dirs import held_out_scenes
 from scene_matching import iou, prediction_box
-
-from inference_core import CoreSettings, build_manager
 
 pytest.importorskip("openvino", reason="openvino is not installed")
 
@@ -44,7 +43,6 @@ def test_detection_matches_between_backends(managers, model_id):
 
 def test_segmentation_matches_between_backends(managers):
     import numpy as np
-
     from inference_core.models.masks import decode_coco_rle
 
     onnx_model, openvino_model = (managers[name].get("shapes-seg/1") for name in ("onnx", "openvino"))

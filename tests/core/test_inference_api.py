@@ -6,10 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from model_dirs import held_out_scenes, roboflow_model_dir
-
 from inference_core import CoreSettings, build_manager
 from inference_core.errors import InvalidInputError, InvalidModelIdError, ModelNotFoundError
+from model_dirs import held_out_scenes, roboflow_model_dir
 
 SCENES = held_out_scenes(6, seed=910_000)
 

@@ -6,11 +6,10 @@ import threading
 import time
 
 import pytest
-from model_dirs import roboflow_model_dir
-
 from inference_backend_onnx import OnnxBackend
 from inference_core import CoreSettings, build_manager
 from inference_core.plugins import hookimpl
+from model_dirs import roboflow_model_dir
 
 
 class CountingOnnxBackend(OnnxBackend):

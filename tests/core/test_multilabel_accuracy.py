@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from model_dirs import held_out_scenes, roboflow_model_dir
-
 from inference_core import CoreSettings, build_manager
+from model_dirs import held_out_scenes, roboflow_model_dir
 
 CLASSES = ["circle", "square", "triangle", "star"]
 # Stated bar: the predicted set equals the set of shapes present (threshold 0.5).

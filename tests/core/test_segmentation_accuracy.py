@@ -5,10 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from inference_core.models.masks import decode_coco_rle
 from model_dirs import held_out_scenes
 from scene_matching import iou, prediction_box
-
-from inference_core.models.masks import decode_coco_rle
 
 SCENES = held_out_scenes(20, seed=930_000)
 # Stated bars: shapes matched (box IoU >= 0.5, right class, confidence 0.5) and their mean mask IoU

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import cv2
 import pytest
+from inference_core import CoreSettings, build_manager
+from inference_core.store import ModelStore
 from model_dirs import held_out_scenes
 from scene_matching import iou, prediction_box
 from server_harness import start_server, stop_server
-
-from inference_core import CoreSettings, build_manager
-from inference_core.store import ModelStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV = Path.home() / ".cache" / "visionhost-tests" / "openvino-only-venv"

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from inference_core import CoreSettings, build_manager
 from inference_core.models.masks import decode_coco_rle
 from inference_core.store import ModelStore

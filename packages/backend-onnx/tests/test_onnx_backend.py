@@ -1,5 +1,4 @@
 import pytest
-
 from inference_backend_onnx import OnnxBackend
 from inference_backend_onnx.providers import choose_providers
 from inference_core.errors import BackendUnavailableError

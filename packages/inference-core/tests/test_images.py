@@ -5,8 +5,6 @@ import pickle
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
-
 from inference_core.errors import (
     ImageDecodeError,
     ImageSourceNotAllowedError,
@@ -15,6 +13,7 @@ from inference_core.errors import (
 )
 from inference_core.images import ImageLoader
 from inference_core.settings import ImageLimits
+from PIL import Image
 
 
 @pytest.fixture

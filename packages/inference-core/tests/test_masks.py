@@ -1,7 +1,6 @@
 import cv2
 import numpy as np
 import pytest
-
 from inference_core.models.masks import (
     decode_coco_rle,
     decode_masks,

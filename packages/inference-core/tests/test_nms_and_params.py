@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from inference_core.errors import InvalidInputError, InvalidModelIdError
 from inference_core.model_ids import parse_model_id
 from inference_core.models.nms import box_iou, non_max_suppression

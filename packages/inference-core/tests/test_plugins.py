@@ -3,7 +3,6 @@ import inspect
 from pathlib import Path
 
 import pytest
-
 from inference_core.backend_selection import BackendSelector
 from inference_core.errors import BackendUnavailableError
 from inference_core.plugins import ENTRY_POINT_GROUP, build_backend_registry, hookimpl, hookspecs

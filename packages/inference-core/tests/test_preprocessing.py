@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from inference_core.preprocessing import (
     PreprocessingConfig,
     PreprocessingFlags,

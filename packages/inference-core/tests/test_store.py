@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from inference_core import tasks
 from inference_core.errors import InvalidInputError, ModelArtifactError, ModelNotFoundError
 from inference_core.onnx_metadata import read_onnx_metadata

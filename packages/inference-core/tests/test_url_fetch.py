@@ -4,7 +4,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import numpy as np
 import pytest
-
 from inference_core.errors import ImageFetchError, ImageSourceNotAllowedError, PayloadTooLargeError
 from inference_core.images import ImageLoader
 from inference_core.images.url_fetch import resolve_allowed_address

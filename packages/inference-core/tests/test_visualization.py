@@ -1,6 +1,5 @@
 import cv2
 import numpy as np
-
 from inference_core.responses import (
     ImageSize,
     Keypoint,

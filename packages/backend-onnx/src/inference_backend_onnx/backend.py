@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from inference_backend_onnx.providers import choose_providers
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
+
+from inference_backend_onnx.providers import choose_providers
 
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64"}
 

@@ -6,11 +6,11 @@ import queue
 from pathlib import Path
 
 import numpy as np
-
-from inference_backend_openvino.settings import OpenVinoSettings
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
+
+from inference_backend_openvino.settings import OpenVinoSettings
 
 
 def _openvino():

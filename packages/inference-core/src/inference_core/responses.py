@@ -11,7 +11,6 @@ import functools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-
 _PLAIN = (str, int, float, bool)
 
 
