@@ -45,7 +45,7 @@ def build_backend_registry(plugins: list[object] | None = None) -> BackendRegist
     manager = plugin_manager(plugins, registry.failures)
     for backend_classes in manager.hook.register_backends():
         for backend in backend_classes:
-            _add_backend(registry, backend)
+            add_named_class(registry.backends, registry.failures, backend, Backend, "backend")
     return registry
 
 
@@ -76,14 +76,21 @@ def _load_entry_point(value: str) -> ModuleType | object:
     return getattr(module, attribute.strip()) if attribute else module
 
 
-def _add_backend(registry: BackendRegistry, backend: type[Backend]) -> None:
-    name = getattr(backend, "name", None)
-    if not isinstance(name, str) or not (isinstance(backend, type) and issubclass(backend, Backend)):
-        registry.failures[repr(backend)] = "not a Backend subclass with a string `name`"
+def add_named_class(
+    found: dict[str, type], failures: dict[str, str], candidate: object, base: type, kind: str
+) -> None:
+    """File a plugin-provided class under its `name`, or record why it was refused.
+
+    Shared by every registry of plugin classes (backends, model sources): a candidate must be a
+    subclass of `base` with a string `name`, and the first class to claim a name keeps it.
+    """
+    name = getattr(candidate, "name", None)
+    if not isinstance(name, str) or not (isinstance(candidate, type) and issubclass(candidate, base)):
+        failures[repr(candidate)] = f"not a {base.__name__} subclass with a string `name`"
         return
-    if name in registry.backends:
-        registry.failures[f"{name} ({backend.__module__})"] = (
-            f"duplicate backend name {name!r}: already provided by {registry.backends[name].__module__}"
+    if name in found:
+        failures[f"{name} ({candidate.__module__})"] = (
+            f"duplicate {kind} name {name!r}: already provided by {found[name].__module__}"
         )
         return
-    registry.backends[name] = backend
+    found[name] = candidate

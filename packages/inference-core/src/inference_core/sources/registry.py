@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inference_core.plugins.manager import plugin_manager
+from inference_core.plugins.manager import add_named_class, plugin_manager
 from inference_core.settings import RegistrySettings
 from inference_core.sources import builtin
 from inference_core.sources.base import ModelSource
@@ -32,7 +32,7 @@ def build_source_registry(plugins: list[object] | None = None) -> SourceRegistry
     manager.register(builtin, name="visionhost-builtin-sources")
     for source_classes in manager.hook.register_model_sources():
         for source in source_classes:
-            _add_source(registry, source)
+            add_named_class(registry.sources, registry.failures, source, ModelSource, "model source")
     return registry
 
 
@@ -52,16 +52,3 @@ def build_fetcher(
         )
         return ModelFetcher(store, settings, None, source_problem=problem)
     return ModelFetcher(store, settings, source_class(settings, RegistryClient(settings)))
-
-
-def _add_source(registry: SourceRegistry, source: type) -> None:
-    name = getattr(source, "name", None)
-    if not isinstance(name, str) or not (isinstance(source, type) and issubclass(source, ModelSource)):
-        registry.failures[repr(source)] = "not a ModelSource subclass with a string `name`"
-        return
-    if name in registry.sources:
-        registry.failures[f"{name} ({source.__module__})"] = (
-            f"duplicate model source name {name!r}: already provided by {registry.sources[name].__module__}"
-        )
-        return
-    registry.sources[name] = source
