@@ -180,3 +180,40 @@ def wait_for(url: str, timeout: float, still_running=lambda: True) -> None:
             raise RuntimeError(f"the container exited before {url} answered")
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f}s")
+
+
+# --- predictions over HTTP, the same checks for every way the server is deployed -----------------
+
+
+def post_legacy(client, model_id: str, scene):
+    """A scene to the legacy route as a base64 body, at confidence 0.5."""
+    return client.post(
+        f"/{model_id}?confidence=0.5",
+        content=scene.base64,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def post_routed(client, model_id: str, scene):
+    """A scene to /infer/object_detection as a base64 image object, at confidence 0.5."""
+    image = {"type": "base64", "value": scene.base64}
+    body = {"model_id": model_id, "image": image, "confidence": 0.5}
+    return client.post("/infer/object_detection", json=body)
+
+
+def assert_scene_detected(answer, scene) -> None:
+    from server_harness import assert_detects
+
+    assert answer.status_code == 200, answer.text
+    assert_detects(scene.objects, answer.json()["predictions"])
+
+
+def assert_detects_on_both_routes(client, model_id: str, legacy_seeds, routed_seed: int) -> None:
+    """Scenes through the legacy route, then one through /infer/*, each matching its ground truth."""
+    from server_harness import make_scene
+
+    for seed in legacy_seeds:
+        scene = make_scene(seed)
+        assert_scene_detected(post_legacy(client, model_id, scene), scene)
+    scene = make_scene(routed_seed)
+    assert_scene_detected(post_routed(client, model_id, scene), scene)

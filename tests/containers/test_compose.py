@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from container_tools import REPO_ROOT, wait_for
+from container_tools import REPO_ROOT, post_legacy, wait_for
 from scene_matching import match_scene
 from server_harness import free_port, make_scene
 
@@ -120,11 +120,7 @@ def test_two_replicas_behind_nginx_share_the_traffic_and_the_cache(podman, stack
     with httpx.Client(base_url=url, timeout=60) as client:
         for index in range(REQUESTS):
             scene = make_scene(930_000 + index)
-            answer = client.post(
-                f"/{MODEL_ID}?confidence=0.5",
-                content=scene.base64,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
+            answer = post_legacy(client, MODEL_ID, scene)
             assert answer.status_code == 200, answer.text
             scores = match_scene(scene.objects, answer.json()["predictions"], min_iou=0.7)
             found, missed, false_positives = (

@@ -13,7 +13,7 @@ import sys
 
 import httpx
 import pytest
-from container_tools import wait_for
+from container_tools import assert_detects_on_both_routes, assert_scene_detected, post_legacy, wait_for
 from server_harness import assert_detects, free_port, make_scene
 
 MODEL_ID = "shapes-detect/1"
@@ -58,26 +58,7 @@ def _running(podman, name: str) -> bool:
 def test_image_serves_predictions_that_match_the_scene(podman, container):
     name, url = container
     with httpx.Client(base_url=url, timeout=60) as client:
-        for seed in (910_001, 910_002, 910_003):
-            scene = make_scene(seed)
-            legacy = client.post(
-                f"/{MODEL_ID}?confidence=0.5",
-                content=scene.base64,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            assert legacy.status_code == 200, legacy.text
-            assert_detects(scene.objects, legacy.json()["predictions"])
-        scene = make_scene(910_004)
-        routed = client.post(
-            "/infer/object_detection",
-            json={
-                "model_id": MODEL_ID,
-                "image": {"type": "base64", "value": scene.base64},
-                "confidence": 0.5,
-            },
-        )
-        assert routed.status_code == 200, routed.text
-        assert_detects(scene.objects, routed.json()["predictions"])
+        assert_detects_on_both_routes(client, MODEL_ID, (910_001, 910_002, 910_003), 910_004)
         info = client.get("/info").json()
         assert set(info["backends"]) >= {"onnx", "openvino"} and not info["backend_problems"]
         assert client.get("/healthz").json() == {"status": "healthy"}
@@ -161,13 +142,7 @@ def test_openvino_image_serves_predictions_without_onnx_runtime(podman, openvino
     with running_container(podman, openvino_image) as (name, url):
         with httpx.Client(base_url=url, timeout=60) as client:
             scene = make_scene(910_001)
-            answer = client.post(
-                f"/{MODEL_ID}?confidence=0.5",
-                content=scene.base64,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            assert answer.status_code == 200, answer.text
-            assert_detects(scene.objects, answer.json()["predictions"])
+            assert_scene_detected(post_legacy(client, MODEL_ID, scene), scene)
             assert client.get("/info").json()["backends"] == ["openvino"]
         missing = podman.run("exec", name, "python", "-c", "import onnxruntime", check=False)
         assert missing.returncode != 0 and "No module named" in missing.stderr
@@ -177,13 +152,7 @@ def test_gpu_dockerfile_builds_and_falls_back_to_the_cpu(podman, gpu_dockerfile_
     with running_container(podman, gpu_dockerfile_image) as (name, url):
         with httpx.Client(base_url=url, timeout=60) as client:
             scene = make_scene(910_001)
-            answer = client.post(
-                f"/{MODEL_ID}?confidence=0.5",
-                content=scene.base64,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            assert answer.status_code == 200, answer.text
-            assert_detects(scene.objects, answer.json()["predictions"])
+            assert_scene_detected(post_legacy(client, MODEL_ID, scene), scene)
         probe = "import importlib.metadata as m, onnxruntime as o; print(m.version('onnxruntime-gpu'))"
         probe += "; print(*o.get_available_providers())"
         providers = podman.run("exec", name, "python3", "-c", probe).stdout.split()

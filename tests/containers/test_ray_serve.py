@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from container_tools import REPO_ROOT, wait_for
+from container_tools import REPO_ROOT, assert_detects_on_both_routes, post_legacy, wait_for
 from inference_core.store import ModelStore
 from inference_server.ray_serve import RayServeOptions
-from server_harness import assert_detects, free_port, make_scene
+from server_harness import free_port, make_scene
 
 MODEL_ID = "shapes-detect/1"
 START_TIMEOUT = 180
@@ -121,26 +121,8 @@ def _stop(driver: subprocess.Popen) -> None:
 
 def test_ray_serve_deployment_answers_predictions(ray_deployment):
     with httpx.Client(base_url=ray_deployment, timeout=60) as client:
-        for seed in (920_001, 920_002):
-            scene = make_scene(seed)
-            answer = client.post(
-                f"/{MODEL_ID}?confidence=0.5",
-                content=scene.base64,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            assert answer.status_code == 200, answer.text
-            assert_detects(scene.objects, answer.json()["predictions"])
+        assert_detects_on_both_routes(client, MODEL_ID, (920_001, 920_002), 920_003)
         scene = make_scene(920_003)
-        routed = client.post(
-            "/infer/object_detection",
-            json={
-                "model_id": MODEL_ID,
-                "image": {"type": "base64", "value": scene.base64},
-                "confidence": 0.5,
-            },
-        )
-        assert routed.status_code == 200, routed.text
-        assert_detects(scene.objects, routed.json()["predictions"])
         unknown = client.post(
             "/infer/object_detection",
             json={"model_id": "nope/1", "image": {"type": "base64", "value": scene.base64}},
@@ -159,11 +141,7 @@ def test_ray_serve_adds_a_replica_under_load(ray_deployment):
             for _ in range(LOAD_REQUESTS_PER_THREAD):
                 if stop.is_set():
                     return
-                answer = client.post(
-                    f"/{MODEL_ID}?confidence=0.5",
-                    content=scene.base64,
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
+                answer = post_legacy(client, MODEL_ID, scene)
                 assert answer.status_code == 200, answer.text
 
     servers = set()
