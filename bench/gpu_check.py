@@ -50,29 +50,11 @@ def check_provider_and_detection(cache: Path) -> dict:
 
 
 def raw_gpu(weights: Path, size: int, batch: int, duration: float) -> dict:
-    completed = subprocess.run(
-        [
-            servers.PYTHON,
-            str(BENCH_DIR / "local.py"),
-            "raw",
-            "--weights",
-            str(weights),
-            "--size",
-            str(size),
-            "--batch",
-            str(batch),
-            "--providers",
-            "CUDAExecutionProvider,CPUExecutionProvider",
-            "--duration",
-            str(duration),
-            "--warmup",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout)
+    arguments = [
+        "raw", "--weights", str(weights), "--size", str(size), "--batch", str(batch),
+        "--providers", "CUDAExecutionProvider,CPUExecutionProvider",
+    ]
+    return servers.run_bench_script("local.py", arguments, duration, 3)
 
 
 def server_throughput(
@@ -89,26 +71,9 @@ def server_throughput(
         if status != 200:
             raise RuntimeError(f"server answered {status}: {body[:300]!r}")
         cpu_before = servers.tree_cpu_seconds(server.pid)
-        completed = subprocess.run(
-            [
-                servers.PYTHON,
-                str(BENCH_DIR / "loadgen.py"),
-                "--port",
-                str(server.port),
-                "--request-file",
-                str(scratch / "request.bin"),
-                "--concurrency",
-                str(concurrency),
-                "--duration",
-                str(duration),
-                "--warmup",
-                "3",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(completed.stdout)
+        arguments = ["--port", str(server.port), "--request-file", str(scratch / "request.bin"),
+                     "--concurrency", str(concurrency)]
+        result = servers.run_bench_script("loadgen.py", arguments, duration, 3)
         cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
         result["cpu_per_request_ms"] = round(cpu / max(result["completed_all"], 1) * 1000, 2)
         result["rss_mb"], result["peak_rss_mb"] = servers.tree_memory_mb(server.pid)
@@ -160,7 +125,7 @@ def _markdown(results: dict) -> str:
         "",
         f"GPU: {results['gpu']}",
         "",
-        f"- providers picked by our ONNX backend (auto): {check['providers']}"
+        f"- backend picked by INFERENCE_BACKEND=auto: {check['backend']}, providers {check['providers']}"
         f" -> CUDA picked: {check['cuda_picked']}",
         f"- fixture detection found {check['fixture_classes_found']} -> ok: {check['fixture_ok']}",
         f"- model for throughput: {results['model']}",

@@ -81,21 +81,7 @@ class Bench:
 
     def local(self, *arguments: str) -> dict:
         before, children_before = machine.busy_seconds(), _children_cpu()
-        completed = subprocess.run(
-            [
-                PYTHON,
-                str(BENCH_DIR / "local.py"),
-                *arguments,
-                "--duration",
-                str(self.args.duration),
-                "--warmup",
-                str(self.args.warmup),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(completed.stdout)
+        result = servers.run_bench_script("local.py", list(arguments), self.args.duration, self.args.warmup)
         result["foreign_cpu_pct"] = self._foreign(before, _children_cpu() - children_before)
         return result
 
@@ -104,27 +90,12 @@ class Bench:
         request_file.write_bytes(request)
         cpu_before = servers.tree_cpu_seconds(server.pid)
         busy_before, children_before = machine.busy_seconds(), _children_cpu()
-        completed = subprocess.run(
-            [
-                PYTHON,
-                str(BENCH_DIR / "loadgen.py"),
-                "--port",
-                str(server.port),
-                "--request-file",
-                str(request_file),
-                "--concurrency",
-                str(concurrency),
-                "--duration",
-                str(self.args.duration),
-                "--warmup",
-                str(self.args.warmup),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        arguments = [
+            "--port", str(server.port), "--request-file", str(request_file),
+            "--concurrency", str(concurrency),
+        ]
+        result = servers.run_bench_script("loadgen.py", arguments, self.args.duration, self.args.warmup)
         server_cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
-        result = json.loads(completed.stdout)
         result["cpu_per_request_ms"] = round(server_cpu / max(result["completed_all"], 1) * 1000, 2)
         result["rss_mb"], result["peak_rss_mb"] = (round(v, 1) for v in servers.tree_memory_mb(server.pid))
         ours = server_cpu + _children_cpu() - children_before

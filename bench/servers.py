@@ -234,3 +234,15 @@ def _unchunk(data: bytes) -> bytes:
         out += rest[:size]
         data = rest[size + 2 :]
     return bytes(out)
+
+
+def run_bench_script(script: str, arguments: list[str], duration: float, warmup: float) -> dict:
+    """Run `bench/<script>` in the bench Python for `duration` seconds after `warmup`; its
+    standard output is one JSON object (local.py and loadgen.py both work this way)."""
+    completed = subprocess.run(
+        [PYTHON, str(BENCH_DIR / script), *arguments, "--duration", str(duration), "--warmup", str(warmup)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
