@@ -58,6 +58,11 @@ class VisionModel(ABC):
     def class_names(self) -> list[str]:
         return self.artifact.class_names
 
+    def class_name(self, class_id: int) -> str:
+        """The name of a class id; the id itself as text when the model has no name for it."""
+        names = self.artifact.class_names
+        return names[class_id] if 0 <= class_id < len(names) else str(class_id)
+
     def infer(self, images: Any, **kwargs: Any) -> list[Any]:
         """Predict on one image or a list; returns one response per image, in order."""
         started = time.perf_counter()

@@ -75,7 +75,7 @@ class Classifier(VisionModel):
         probabilities = to_probabilities(scores, multilabel=False)
         order = np.argsort(-probabilities, kind="stable")
         predictions = [
-            ClassificationPrediction(self._name(index), int(index), round(float(probabilities[index]), 4))
+            ClassificationPrediction(self.class_name(index), int(index), round(float(probabilities[index]), 4))
             for index in order
             if probabilities[index] >= params.confidence
         ]
@@ -87,15 +87,11 @@ class Classifier(VisionModel):
 
     def _multilabel(self, probabilities: np.ndarray, image: ImageSize, params: InferenceParams):
         predictions = {
-            self._name(index): {"confidence": round(float(value), 4), "class_id": index}
+            self.class_name(index): {"confidence": round(float(value), 4), "class_id": index}
             for index, value in enumerate(probabilities)
         }
-        predicted = [self._name(index) for index, value in enumerate(probabilities) if value >= params.confidence]
+        predicted = [self.class_name(index) for index, value in enumerate(probabilities) if value >= params.confidence]
         return MultiLabelClassificationInferenceResponse(image=image, predictions=predictions, predicted_classes=predicted)
-
-    def _name(self, index: int) -> str:
-        names = self.class_names
-        return names[index] if 0 <= index < len(names) else str(index)
 
 
 def to_probabilities(scores: np.ndarray, multilabel: bool) -> np.ndarray:

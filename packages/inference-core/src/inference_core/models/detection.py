@@ -106,10 +106,9 @@ def _xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     return converted
 
 
-def box_prediction(box: np.ndarray, score: float, class_id: int, class_names: list[str]) -> ObjectDetectionPrediction:
+def box_prediction(box: np.ndarray, score: float, class_id: int, name: str) -> ObjectDetectionPrediction:
     """A rounded xyxy box in original pixels to the wire's centre/size prediction."""
     x1, y1, x2, y2 = (float(value) for value in box)
-    name = class_names[class_id] if 0 <= class_id < len(class_names) else str(class_id)
     return ObjectDetectionPrediction(
         x=(x1 + x2) / 2, y=(y1 + y2) / 2, width=x2 - x1, height=y2 - y1,
         confidence=float(score), class_name=name, class_id=int(class_id),
@@ -141,7 +140,7 @@ class YoloDetector(VisionModel):
     def candidates(self, outputs: list[np.ndarray], params: InferenceParams) -> Candidates:
         found = decode_candidates(outputs[0][0], self.layout, len(self.class_names), params)
         if params.class_filter is not None:
-            wanted = [name in params.class_filter for name in self._names_for(found.class_ids)]
+            wanted = [name in params.class_filter for name in map(self.class_name, found.class_ids.tolist())]
             found = Candidates(found.boxes[wanted], found.scores[wanted], found.class_ids[wanted], found.extras[wanted])
         return found
 
@@ -149,12 +148,9 @@ class YoloDetector(VisionModel):
         found = self.candidates(outputs, params)
         boxes = np.round(transform.to_original(found.boxes))
         predictions = [
-            box_prediction(box, score, int(class_id), self.class_names)
+            box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
             for box, score, class_id in zip(boxes, found.scores, found.class_ids)
         ]
         return ObjectDetectionInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )
-
-    def _names_for(self, class_ids: np.ndarray) -> list[str]:
-        return [self.class_names[i] if 0 <= i < len(self.class_names) else str(i) for i in class_ids]

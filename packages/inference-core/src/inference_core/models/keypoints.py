@@ -26,7 +26,7 @@ class YoloPoseDetector(YoloDetector):
         triplets = found.extras[:, : self.extra_values].reshape(-1, self.keypoint_count, 3)
         predictions = []
         for box, score, class_id, keypoints in zip(boxes, found.scores, found.class_ids, triplets):
-            prediction = box_prediction(box, score, int(class_id), self.class_names)
+            prediction = box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
             prediction.keypoints = self._keypoints(keypoints, int(class_id), transform, params)
             predictions.append(prediction)
         return KeypointsDetectionInferenceResponse(

@@ -34,7 +34,7 @@ class YoloSegmenter(YoloDetector):
         boxes = np.round(transform.to_original(found.boxes))
         predictions = []
         for box, score, class_id, mask in zip(boxes, found.scores, found.class_ids, masks):
-            prediction = box_prediction(box, score, int(class_id), self.class_names)
+            prediction = box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
             if params.response_mask_format == "rle":
                 prediction.rle = encode_coco_rle(mask_in_original(mask, grid_scale, transform))
                 prediction.mask_format = "rle"
