@@ -18,9 +18,8 @@ MODEL_ID = "shapes-detect/1"
 
 def main() -> None:
     image = sys.argv[1] if len(sys.argv) > 1 else str(SAMPLE_IMAGE)
-    store = ModelStore(MODEL_CACHE)
-    if not store.has(MODEL_ID):
-        store.import_ultralytics_onnx(BUNDLED_MODEL, MODEL_ID)
+    # Filed again each run, so a pulled update of the bundled model is never shadowed by an old copy.
+    ModelStore(MODEL_CACHE).import_ultralytics_onnx(BUNDLED_MODEL, MODEL_ID, overwrite=True)
     manager = build_manager(CoreSettings(model_cache_dir=MODEL_CACHE))
     response = manager.get(MODEL_ID).infer(image, confidence=0.5)[0]
     print(json.dumps(response.to_dict(), indent=2))

@@ -6,8 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export MODEL_CACHE_DIR="${MODEL_CACHE_DIR:-$PWD/.work/model-cache}"
-if [ ! -f "$MODEL_CACHE_DIR/shapes-detect/1/weights.onnx" ]; then
-    .venv/bin/inference models import assets/models/shapes-det-yolov8.onnx --model-id shapes-detect/1
-fi
+# Filed again on every start, so a pulled update of the bundled model is never shadowed by an old copy.
+.venv/bin/inference models import assets/models/shapes-det-yolov8.onnx --model-id shapes-detect/1 --overwrite
 export PRELOAD_MODELS="${PRELOAD_MODELS:-shapes-detect/1}"
 exec .venv/bin/python -m inference_server
