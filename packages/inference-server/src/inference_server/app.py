@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from inference_core.api import build_manager
 from inference_core.manager import ModelManager
 
 import inference_server
+from inference_server.auth import download_api_key, require_api_key
 from inference_server.errors import install_error_handlers
 from inference_server.limits import BodySizeLimitMiddleware
 from inference_server.metrics import Metrics, MetricsMiddleware
@@ -51,10 +53,29 @@ def create_app(settings: ServerSettings | None = None, manager: ModelManager | N
     app.include_router(info.router)
     app.include_router(models.router)
     app.include_router(infer.router)
+    _mount_workflows(app, state)
     if settings.legacy_route_enabled:
         app.include_router(legacy.router)
     _add_middleware(app, settings, metrics)
     return app
+
+
+def _mount_workflows(app: FastAPI, state: ServerState) -> None:
+    """Workflow routes, when the optional visionhost-workflows package is installed."""
+    try:
+        from inference_workflows.http import build_router
+    except ImportError:
+        return
+    from inference_workflows.context import WorkflowSettings
+
+    async def api_key(request: Request) -> str | None:
+        return await download_api_key(request, state)
+
+    settings = WorkflowSettings.from_env()
+    settings = dataclasses.replace(
+        settings, url_policy=state.settings.core.url_policy, max_batch_size=state.settings.max_batch_size
+    )
+    app.include_router(build_router(lambda: state.manager, [require_api_key], api_key, settings))
 
 
 def app_from_env() -> FastAPI:

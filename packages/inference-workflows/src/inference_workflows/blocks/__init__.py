@@ -1,0 +1,1 @@
+"""Built-in workflow blocks."""

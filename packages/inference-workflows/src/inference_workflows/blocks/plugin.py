@@ -1,0 +1,12 @@
+"""The built-in blocks, registered through the same hook third-party blocks use."""
+
+from __future__ import annotations
+
+from inference_workflows.blocks.base import Block
+from inference_workflows.blocks.logic import LOGIC_BLOCKS
+from inference_workflows.blocks.models import MODEL_BLOCKS
+from inference_workflows.blocks.transformations import TRANSFORMATION_BLOCKS
+
+
+def register_workflow_blocks() -> list[type[Block]]:
+    return [*MODEL_BLOCKS, *TRANSFORMATION_BLOCKS, *LOGIC_BLOCKS]

@@ -1,0 +1,51 @@
+"""What blocks may use while running: the model manager, the caller's API key and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inference_core.manager import ModelManager
+from inference_core.settings import UrlPolicy
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    """Switches for blocks that reach outside the process; everything outward is off by default."""
+
+    #: folder local_file_sink may write under; None disables the block.
+    local_sink_dir: Path | None = None
+    #: webhook_sink may send requests (to addresses the URL policy allows).
+    allow_webhooks: bool = False
+    url_policy: UrlPolicy = field(default_factory=UrlPolicy)
+    #: folder holding `{workspace}/{workflow_id}.json` specifications for the predefined route.
+    specifications_dir: Path | None = None
+    #: largest number of images one run may take.
+    max_batch_size: int = 64
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> WorkflowSettings:
+        import os
+
+        from inference_core.settings import CoreSettings
+
+        env = os.environ if environ is None else environ
+        sink_dir = env.get("WORKFLOWS_LOCAL_SINK_DIR")
+        specs = env.get("WORKFLOWS_SPECIFICATIONS_DIR")
+        return cls(
+            local_sink_dir=Path(sink_dir) if sink_dir else None,
+            allow_webhooks=env.get("WORKFLOWS_ALLOW_WEBHOOKS", "false").strip().lower() in {"1", "true", "yes"},
+            url_policy=CoreSettings.from_env().url_policy,
+            specifications_dir=Path(specs) if specs else None,
+            max_batch_size=int(env.get("WORKFLOWS_MAX_BATCH_SIZE", "64")),
+        )
+
+
+@dataclass
+class WorkflowContext:
+    manager: ModelManager
+    api_key: str | None = None
+    settings: WorkflowSettings = field(default_factory=WorkflowSettings)
+    #: per-step state kept across runs of the same runner (trackers, counters), by step name.
+    state: dict[str, Any] = field(default_factory=dict)
