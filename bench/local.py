@@ -34,17 +34,26 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def closed_loop(calls: list[Callable[[], None]], duration: float, warmup: float) -> tuple[list[float], float]:
-    """Run each call in its own thread back to back; latencies of calls ending in the window."""
+def closed_loop(
+    calls: list[Callable[[], None]], duration: float, warmup: float
+) -> tuple[list[float], float, str | None]:
+    """Run each call in its own thread back to back; latencies of calls ending in the window,
+    CPU seconds of the window, and the first error a call raised (its thread then stops)."""
     start = time.perf_counter()
     warmup_end, deadline = start + warmup, start + warmup + duration
     latencies: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
     cpu_marks: list[float] = []
 
     def loop(call: Callable[[], None]) -> None:
         while (began := time.perf_counter()) < deadline:
-            call()
+            try:
+                call()
+            except Exception as error:  # noqa: BLE001 - reported as the point's failure
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}")
+                return
             finished = time.perf_counter()
             if warmup_end <= finished <= deadline:
                 with lock:
@@ -62,7 +71,14 @@ def closed_loop(calls: list[Callable[[], None]], duration: float, warmup: float)
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, cpu_marks[1] - cpu_marks[0]
+    return latencies, cpu_marks[1] - cpu_marks[0], errors[0] if errors else None
+
+
+def with_error(result: dict, error: str | None) -> dict:
+    """Mark a point failed when a call raised: run.py reports it instead of a 0 req/s row."""
+    if error is not None:
+        result["error"] = error
+    return result
 
 
 def raw(args: argparse.Namespace) -> dict:
@@ -81,8 +97,8 @@ def raw(args: argparse.Namespace) -> dict:
     name = sessions[0].get_inputs()[0].name
     tensor = np.random.default_rng(0).random((args.batch, 3, args.size, args.size), dtype=np.float32)
     calls = [lambda session=session: session.run(None, {name: tensor}) for session in sessions]
-    latencies, cpu = closed_loop(calls, args.duration, args.warmup)
-    result = summarise(latencies, args.duration)
+    latencies, cpu, error = closed_loop(calls, args.duration, args.warmup)
+    result = with_error(summarise(latencies, args.duration), error)
     images = len(latencies) * args.batch
     result.update(
         images_per_s=round(images / args.duration, 2),
@@ -110,8 +126,8 @@ def api(args: argparse.Namespace) -> dict:
     def call() -> None:
         model.infer(image, **params)
 
-    latencies, cpu = closed_loop([call] * args.concurrency, args.duration, args.warmup)
-    result = summarise(latencies, args.duration)
+    latencies, cpu, error = closed_loop([call] * args.concurrency, args.duration, args.warmup)
+    result = with_error(summarise(latencies, args.duration), error)
     result.update(
         concurrency=args.concurrency,
         cpu_per_request_ms=round(cpu / max(len(latencies), 1) * 1000, 2),

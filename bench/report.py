@@ -39,14 +39,20 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def raw_best(rows: list[dict]) -> dict:
-    return max((row for row in rows if row["system"] == "raw onnxruntime"), key=lambda row: row["rps"])
+def raw_best(rows: list[dict]) -> dict | None:
+    """The raw runtime's best throughput, or None when every raw point failed."""
+    raw = [row for row in rows if row["system"] == "raw onnxruntime" and row["rps"] > 0]
+    return max(raw, key=lambda row: row["rps"]) if raw else None
 
 
-def raw_latency(rows: list[dict]) -> dict:
+def raw_latency(rows: list[dict]) -> dict | None:
     """The fastest single image: the raw configuration with one stream of batch 1 and the lowest p50."""
     single = [row for row in rows if row["system"] == "raw onnxruntime" and "s1b1" in row["route"]]
-    return min(single, key=lambda row: row["p50_ms"])
+    return min(single, key=lambda row: row["p50_ms"]) if single else None
+
+
+def ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator > 0 else ""
 
 
 def find(rows: list[dict], system: str, route: str, concurrency: int) -> dict | None:
@@ -57,12 +63,17 @@ def find(rows: list[dict], system: str, route: str, concurrency: int) -> dict | 
 
 
 def model_table(model: str, rows: list[dict]) -> list[str]:
-    best = raw_best(rows)
+    best, fastest = raw_best(rows), raw_latency(rows)
+    summary = (
+        f"Raw runtime best: {best['rps']:.1f} images/s ({best['route']}: intra-op threads, sessions, batch); "
+        f"fastest single image p50 {fastest['p50_ms']:.1f} ms."
+        if best and fastest
+        else "No raw runtime point succeeded (see the failures below)."
+    )
     lines = [
         f"## {model}",
         "",
-        f"Raw runtime best: {best['rps']:.1f} images/s ({best['route']}: intra-op threads, sessions, batch); "
-        f"fastest single image p50 {raw_latency(rows)['p50_ms']:.1f} ms.",
+        summary,
         "",
         "| system | route | conc. | req/s | p50 | p95 | p99 | cpu/req ms | peak RSS MB | x raw | x RF "
         "| other |",
@@ -70,12 +81,12 @@ def model_table(model: str, rows: list[dict]) -> list[str]:
     ]
     for row in rows:
         reference = find(rows, RF, row["route"], row["concurrency"])
-        versus_rf = f"{row['rps'] / reference['rps']:.2f}" if reference and row["system"] != RF else ""
+        versus_rf = ratio(row["rps"], reference["rps"]) if reference and row["system"] != RF else ""
         lines.append(
             f"| {row['system']} | {row['route']} | {row['concurrency']} | {row['rps']:.2f} | "
             f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
             f"{row.get('cpu_per_request_ms', 0):.1f} | {row.get('peak_rss_mb', 0):.0f} | "
-            f"{row['rps'] / best['rps']:.2f} | {versus_rf} | {row.get('foreign_cpu_pct', 0):.0f}% |"
+            f"{ratio(row['rps'], best['rps']) if best else ''} | {versus_rf} | {row.get('foreign_cpu_pct', 0):.0f}% |"
         )
     return lines + [""]
 
@@ -84,7 +95,11 @@ def targets(rows: list[dict]) -> list[str]:
     lines = ["## Targets (issue 8)", "", "| target | measured | met |", "|---|---|---|"]
     for model in dict.fromkeys(row["model"] for row in rows):
         subset = [row for row in rows if row["model"] == model]
-        floor = raw_latency(subset)["p50_ms"]
+        fastest, best = raw_latency(subset), raw_best(subset)
+        if fastest is None or best is None:
+            lines.append(f"| {model}: every target | no raw runtime point to compare with | - |")
+            continue
+        floor = fastest["p50_ms"]
         for route in ("v2", "legacy"):
             single = find(subset, OURS, route, 1)
             if single:
@@ -93,26 +108,25 @@ def targets(rows: list[dict]) -> list[str]:
                     f"| {model} {route}: overhead at c=1 < 10 ms | {overhead:.1f} ms "
                     f"({single['p50_ms']:.1f} - raw {floor:.1f}) | {_mark(overhead < 10)} |"
                 )
-        best = raw_best(subset)
         for concurrency in (8, 16):
             ours = find(subset, OURS, "v2", concurrency)
             if ours:
-                ratio = ours["rps"] / best["rps"]
+                share = ours["rps"] / best["rps"]
                 lines.append(
                     f"| {model} v2 c={concurrency}: >= raw best ({best['rps']:.1f}/s, {best['route']}) | "
-                    f"{ours['rps']:.1f}/s = {ratio:.2f}x | {_mark(ratio >= 1.0)} |"
+                    f"{ours['rps']:.1f}/s = {share:.2f}x | {_mark(share >= 1.0)} |"
                 )
             reference = find(subset, RF, "v2", concurrency)
-            if ours and reference:
+            if ours and reference and reference["rps"] > 0:
                 wanted = 1.1 if model.startswith("yolov8s") else 2.0 if _light(model) else None
-                ratio = ours["rps"] / reference["rps"]
-                verdict = _mark(ratio >= wanted) if wanted else "(no target)"
+                versus = ours["rps"] / reference["rps"]
+                verdict = _mark(versus >= wanted) if wanted else "(no target)"
                 lines.append(
                     f"| {model} v2 c={concurrency}: vs Roboflow{f' >= {wanted}x' if wanted else ''} | "
-                    f"{ours['rps']:.1f} vs {reference['rps']:.1f}/s = {ratio:.2f}x | {verdict} |"
+                    f"{ours['rps']:.1f} vs {reference['rps']:.1f}/s = {versus:.2f}x | {verdict} |"
                 )
         batched, plain = find(subset, OURS, "v2", 16), find(subset, "visionhost no-batching", "v2", 16)
-        if batched and plain:
+        if batched and plain and plain["rps"] > 0:
             lines.append(
                 f"| {model} c=16 dynamic batching on vs off | {batched['rps']:.1f} vs "
                 f"{plain['rps']:.1f}/s = {batched['rps'] / plain['rps']:.2f}x | (measured) |"

@@ -53,7 +53,8 @@ MODELS = [
     BenchModel("yolov8n-seg-640", "bench/4", 640, "instance-segmentation"),
     BenchModel("yolov8n-cls-224", "bench/5", 224, "classification"),
 ]
-FIXTURE = BenchModel("fixture-det-640", "fixture/1", 640, "object-detection")
+#: the committed fixture detector, used when the Ultralytics venv is missing (a fresh clone).
+FIXTURE = BenchModel("fixture-det-320", "fixture/1", 320, "object-detection")
 
 
 class Bench:
@@ -71,7 +72,12 @@ class Bench:
 
     def record(self, model: BenchModel, system: str, route: str, concurrency: int, result: dict) -> dict:
         row = {"model": model.name, "system": system, "route": route, "concurrency": concurrency, **result}
+        if "error" not in row and not row.get("requests"):
+            row["error"] = row.get("first_error") or "no request completed in the measured window"
         self.rows.append(row)
+        if "error" in row:
+            self.log(f"{model.name:16} {system:22} {route:8} c={concurrency:<3} FAILED: {row['error']}")
+            return row
         self.log(
             f"{model.name:16} {system:22} {route:8} c={concurrency:<3} {result.get('rps', 0):8.2f} req/s "
             f"p50 {result.get('p50_ms', 0):8.1f} ms  cpu/req {result.get('cpu_per_request_ms', 0):7.1f} ms "
@@ -176,11 +182,21 @@ class Bench:
         server = servers.ours(
             self.cache, servers.free_port(), self.scratch / "ours.log", self.args.batch_window_ms
         )
-        self.served(model, "visionhost", server, both)
+        self.served_or_failed(model, "visionhost", server, both)
         server = servers.ours(self.cache, servers.free_port(), self.scratch / "ours-nobatch.log", 0)
-        self.served(
+        self.served_or_failed(
             model, "visionhost no-batching", server, {"v2": [c for c in self.args.concurrency_v2 if c >= 4]}
         )
+
+    def served_or_failed(
+        self, model: BenchModel, system: str, server: servers.Server, plan: dict[str, list[int]]
+    ) -> None:
+        """`served`, with a server that fails to start or answer recorded as a failed point."""
+        try:
+            self.served(model, system, server, plan)
+        except RuntimeError as error:
+            self.log(f"{system} failed on {model.name}: {error}")
+            self.rows.append({"model": model.name, "system": system, "error": str(error)})
 
     def roboflow(self, model: BenchModel) -> None:
         venv = self.args.roboflow_venv
@@ -189,11 +205,7 @@ class Bench:
             return
         server = servers.roboflow(venv, self.cache, servers.free_port(), self.scratch / "roboflow.log")
         plan = {"legacy": self.args.concurrency, "v2": self.args.concurrency_v2}
-        try:
-            self.served(model, "roboflow inference 1.8.3", server, plan)
-        except RuntimeError as error:
-            self.log(f"Roboflow's server failed on {model.name}: {error}")
-            self.rows.append({"model": model.name, "system": "roboflow inference 1.8.3", "error": str(error)})
+        self.served_or_failed(model, "roboflow inference 1.8.3", server, plan)
 
     def soak(self, model: BenchModel, minutes: float) -> dict:
         """Our server under steady load; resident memory sampled every 10 seconds."""
@@ -260,7 +272,21 @@ class Bench:
             self.log("no Ultralytics venv: falling back to the committed fixture detector")
             subprocess.run([PYTHON, "-c", _IMPORT_FIXTURE, str(self.cache)], check=True)
             ready = [FIXTURE]
+        for model in ready:
+            check_input_size(self.cache, model)
         return ready
+
+
+def check_input_size(cache: Path, model: BenchModel) -> None:
+    """The raw runtime is fed (size x size) tensors: the model must be declared with its real input."""
+    environment = json.loads((cache / model.model_id / "environment.json").read_text())
+    resize = environment.get("PREPROCESSING", {}).get("resize", {})
+    filed = (resize.get("width"), resize.get("height"))
+    if filed != (model.size, model.size):
+        raise SystemExit(
+            f"{model.name} is declared as {model.size}x{model.size}, but {model.model_id} in {cache} "
+            f"takes {filed[0]}x{filed[1]}; fix its size in bench/run.py."
+        )
 
 
 def _children_cpu() -> float:

@@ -238,11 +238,14 @@ def _unchunk(data: bytes) -> bytes:
 
 def run_bench_script(script: str, arguments: list[str], duration: float, warmup: float) -> dict:
     """Run `bench/<script>` in the bench Python for `duration` seconds after `warmup`; its
-    standard output is one JSON object (local.py and loadgen.py both work this way)."""
+    standard output is one JSON object (local.py and loadgen.py both work this way). When the
+    script dies, the point is a failure carrying the end of its error output."""
     completed = subprocess.run(
         [PYTHON, str(BENCH_DIR / script), *arguments, "--duration", str(duration), "--warmup", str(warmup)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if completed.returncode != 0:
+        lines = completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"]
+        return {"error": f"bench/{script} failed: {lines[-1]}", "requests": 0, "rps": 0.0}
     return json.loads(completed.stdout)

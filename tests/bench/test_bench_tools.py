@@ -6,8 +6,11 @@ No timing is asserted: only that answers are counted and parsed right and the re
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -118,3 +121,49 @@ def test_report_renders_tables_ratios_and_targets():
     assert "overhead at c=1 < 10 ms | 5.0 ms" in text
     assert "vs Roboflow >= 2.0x | 70.0 vs 30.0/s = 2.33x | yes" in text
     assert ">= raw best (80.0/s, t1s2b1) | 70.0/s = 0.88x | **no**" in text
+
+
+# --- a fresh clone (no Ultralytics venv): the fixture fallback and failed points -----------------
+
+REPO = BENCH.parent
+FIXTURE_WEIGHTS = REPO / "assets" / "models" / "shapes-det-yolov8.onnx"
+
+
+def _raw_point(size: int) -> dict:
+    """A real `local.py raw` run; a tensor of the wrong size makes every call fail."""
+    arguments = ["raw", "--weights", str(FIXTURE_WEIGHTS), "--size", str(size), "--threads", "1"]
+    return servers.run_bench_script("local.py", arguments, duration=0.5, warmup=0.1)
+
+
+def test_a_point_whose_calls_fail_reports_the_error_and_the_report_still_renders():
+    failed = _raw_point(640)  # the fixture takes 320x320
+    assert failed["requests"] == 0 and "error" in failed
+    assert "640" in failed["error"] or "dimension" in failed["error"].lower(), failed["error"]
+    results = {
+        "started": "2026-01-01T00:00:00",
+        "settings": {},
+        "soak": None,
+        "machine": {"cpu_model": "Test CPU", "cpus": 2, "flags": "avx2", "memory_gb": 8, "kernel": "6",
+                    "python": "3.11", "virtualised": False},
+        "background_busy_before_each_model": {"fixture-det-320": 0.0},
+        "rows": [
+            {"model": "fixture-det-320", "system": "raw onnxruntime", "route": "t1s1b1", "concurrency": 1,
+             **failed},
+            _row("visionhost", "v2", 1, 40.0, 25.0) | {"model": "fixture-det-320"},
+        ],
+    }
+    text = report.markdown(results)  # no raw point succeeded: no ratio to divide by zero
+    assert "No raw runtime point succeeded" in text
+    assert f"- raw onnxruntime on fixture-det-320 failed: {failed['error'][:40]}" in text
+
+
+def test_the_fixture_fallback_is_declared_with_its_real_input_size(tmp_path):
+    import run
+
+    subprocess.run([sys.executable, "-c", run._IMPORT_FIXTURE, str(tmp_path)], check=True, cwd=REPO)
+    run.check_input_size(tmp_path, run.FIXTURE)  # 320, as filed
+    succeeded = _raw_point(run.FIXTURE.size)
+    assert "error" not in succeeded and succeeded["requests"] > 0
+    wrong = run.BenchModel("fixture-det-640", run.FIXTURE.model_id, 640, "object-detection")
+    with pytest.raises(SystemExit, match="declared as 640x640.*takes 320x320"):
+        run.check_input_size(tmp_path, wrong)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import shlex
 import threading
 from pathlib import Path
 
@@ -148,8 +149,9 @@ def test_settings_from_the_environment():
 
 def test_no_key_wrong_key_forbidden_key_and_unknown_model(tmp_path, registry):
     store, fetcher = fetcher_for(tmp_path, registry)
-    with pytest.raises(ModelNotFoundError, match="no API key was given"):
+    with pytest.raises(ModelNotFoundError, match="no API key was given") as no_key:
         fetcher.ensure(MODEL_ID)
+    assert_names_cache_and_import_command(no_key.value.message, store, MODEL_ID)
     with pytest.raises(RegistryAuthError, match="Check the API key") as unauthorized:
         fetcher.ensure(MODEL_ID, api_key="wrong-key")
     assert unauthorized.value.status_code == 401 and "wrong-key" not in unauthorized.value.message
@@ -274,6 +276,25 @@ def test_offline_mode_never_touches_the_network(tmp_path, registry):
     with pytest.raises(ModelNotFoundError, match="offline mode is on") as raised:
         offline.ensure("other/1", api_key=GOOD_KEY)
     assert raised.value.status_code == 404 and "OFFLINE_MODE=true" in raised.value.message
+    assert_names_cache_and_import_command(raised.value.message, store, "other/1")
+
+
+def test_a_store_without_a_source_names_its_directory_and_the_import_command(tmp_path):
+    store = ModelStore(tmp_path / "my cache")
+    with pytest.raises(ModelNotFoundError) as no_source:
+        build_fetcher(store, RegistrySettings(source="none")).ensure("absent/2")
+    assert_names_cache_and_import_command(no_source.value.message, store, "absent/2")
+    with pytest.raises(ModelNotFoundError) as unreadable:
+        store.read("absent/2")
+    assert_names_cache_and_import_command(unreadable.value.message, store, "absent/2")
+
+
+def assert_names_cache_and_import_command(message: str, store: ModelStore, model_id: str) -> None:
+    """The message names the directory looked in and a command that files the model there."""
+    assert str(store.cache_dir) in message
+    command = message.split("`inference models import ", 1)[1].split("`", 1)[0]
+    assert f"--model-id {model_id}" in command
+    assert shlex.split(command)[-2:] == ["--cache-dir", str(store.cache_dir)]
 
 
 def test_staging_leftovers_of_a_killed_download_are_removed_on_start(tmp_path, registry):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -53,6 +54,14 @@ class ModelStore:
         parsed = parse_model_id(model_id)
         return self.cache_dir / parsed.project / parsed.version
 
+    def import_hint(self, model_id: str) -> str:
+        """Where this store is and the exact command that files a local ONNX export there."""
+        return (
+            f"The model cache looked in is {self.cache_dir}; to put a local ONNX export there: "
+            f"`inference models import MODEL.onnx --model-id {parse_model_id(model_id)} "
+            f"--cache-dir {shlex.quote(str(self.cache_dir))}`."
+        )
+
     def has(self, model_id: str) -> bool:
         directory = self.model_dir(model_id)
         return any((directory / name).is_file() for name in WEIGHTS_FILES)
@@ -68,19 +77,23 @@ class ModelStore:
                 found.append(f"{weights.parent.parent.name}/{weights.parent.name}")
         return found
 
+    def task_of(self, model_id: str) -> str:
+        """The model's task, from `model_type.json` when it says (no need to read the weights)."""
+        filed = _read_json(self.model_dir(model_id) / "model_type.json", default={})
+        task = tasks.normalise_task(str(filed.get("project_task_type") or "")) if isinstance(filed, dict) else None
+        return task or self.read(model_id).task
+
     def remove(self, model_id: str) -> None:
         directory = self.model_dir(model_id)
         if not directory.is_dir():
-            raise ModelNotFoundError(f"Model {model_id!r} is not in the model store.")
+            raise ModelNotFoundError(f"Model {model_id!r} is not in the model store ({self.cache_dir}).")
         shutil.rmtree(directory)
 
     def read(self, model_id: str) -> ModelArtifact:
         directory = self.model_dir(model_id)
         weights = next((directory / name for name in WEIGHTS_FILES if (directory / name).is_file()), None)
         if weights is None:
-            raise ModelNotFoundError(
-                f"Model {model_id!r} was not found in the model store ({self.cache_dir})."
-            )
+            raise ModelNotFoundError(f"Model {model_id!r} is not in the model cache. {self.import_hint(model_id)}")
         environment_raw = _read_json(directory / "environment.json", default={})
         environment = parse_environment(environment_raw)
         file_metadata = read_onnx_metadata(weights) if weights.suffix == ".onnx" else {}
@@ -110,7 +123,7 @@ class ModelStore:
             )
         directory = self.model_dir(model_id)
         if directory.exists() and not overwrite:
-            raise InvalidInputError(f"Model {model_id!r} already exists; pass overwrite to replace it.")
+            raise InvalidInputError(f"Model {model_id!r} already exists; pass --overwrite (overwrite=True in Python) to replace it.")
         _write_model_directory(directory, onnx_path, _import_files(model_id, metadata, task, names))
         return self.read(model_id)
 

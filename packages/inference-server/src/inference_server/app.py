@@ -17,7 +17,7 @@ from inference_server.auth import download_api_key, require_api_key
 from inference_server.errors import install_error_handlers
 from inference_server.limits import BodySizeLimitMiddleware
 from inference_server.metrics import Metrics, MetricsMiddleware
-from inference_server.routes import infer, info, legacy, models
+from inference_server.routes import infer, info, legacy, models, page
 from inference_server.runner import InferenceRunner
 from inference_server.settings import ServerSettings
 from inference_server.state import ServerState
@@ -50,6 +50,7 @@ def create_app(settings: ServerSettings | None = None, manager: ModelManager | N
     app.state.server = state
     install_error_handlers(app)
     # Fixed paths first: the legacy catch-all would otherwise read /model/registry as a model id.
+    app.include_router(page.router)
     app.include_router(info.router)
     app.include_router(models.router)
     app.include_router(infer.router)

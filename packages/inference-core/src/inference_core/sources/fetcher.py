@@ -70,22 +70,25 @@ class ModelFetcher:
     def _usable_source(self, model_id: ModelId) -> ModelSource:
         if self.settings.offline:
             raise ModelNotFoundError(
-                f"Model '{model_id}' is not in the model cache ({self.store.cache_dir}) and offline mode "
-                "is on (OFFLINE_MODE=true), so it cannot be downloaded. Pull it while online "
-                "(`inference models pull`) or import it."
+                f"Model '{model_id}' is not in the model cache and offline mode is on (OFFLINE_MODE=true), "
+                f"so it cannot be downloaded. Pull it while online (`inference models pull {model_id}`) "
+                f"or import it. {self.store.import_hint(str(model_id))}"
             )
         if self.source is None:
             if self.source_problem:
                 raise RegistryUnavailableError(self.source_problem)
             raise ModelNotFoundError(
-                f"Model '{model_id}' was not found in the model store ({self.store.cache_dir}), "
-                "and no model source is configured (MODEL_SOURCE=none)."
+                f"Model '{model_id}' is not in the model cache, and no model source is configured "
+                f"(MODEL_SOURCE=none). {self.store.import_hint(str(model_id))}"
             )
         return self.source
 
     def _fetch(self, source: ModelSource, model_id: ModelId, api_key: str | None,
                progress: ProgressCallback | None) -> None:
-        package = source.describe(model_id, api_key)
+        try:
+            package = source.describe(model_id, api_key)
+        except ModelNotFoundError as error:
+            raise ModelNotFoundError(f"{error.message} {self.store.import_hint(str(model_id))}") from error
         staging = cache.staging_dir(self.store.cache_dir, model_id)
         try:
             self._fill(source, staging, model_id, package, progress)

@@ -20,7 +20,7 @@ class RoboflowSource(ModelSource):
             raise ModelNotFoundError(
                 f"Model '{model_id}' is not in the model cache, and no API key was given to download it "
                 f"from {self.settings.api_base_url}: pass api_key (or set ROBOFLOW_API_KEY), "
-                "or import the model with `inference models import`."
+                "or import the model."
             )
         answer = self.client.get_json(self._ort_url(model_id, api_key), f"model '{model_id}'")
         ort = answer.get("ort") if isinstance(answer, dict) else None
