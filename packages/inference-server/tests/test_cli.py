@@ -54,3 +54,35 @@ def test_models_import_list_infer_remove(tmp_path, capsys, monkeypatch, fixture_
     assert "not in the model store" in capsys.readouterr().err
     assert main(["models", "import", str(tmp_path / "nope.onnx"), "--model-id", "x/1"]) == 2
     assert main(["models", "import", str(weights), "--model-id", "../../etc"]) == 1
+
+
+def test_the_command_a_missing_model_message_gives_files_the_model_where_it_was_looked_for(
+    tmp_path, capsys, monkeypatch, fixture_model_path
+):
+    import shlex
+
+    from inference_core.api import get_model
+    from inference_core.errors import ModelNotFoundError
+
+    cache = tmp_path / "a cache"
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(cache))
+    monkeypatch.setenv("OFFLINE_MODE", "true")
+    with pytest.raises(ModelNotFoundError) as missing:
+        get_model("shapes-detect/1")
+    message = missing.value.message
+    assert str(cache) in message
+    command = shlex.split(message.split("`inference models import ", 1)[1].split("`", 1)[0])
+    command[0] = str(fixture_model_path("shapes-det-yolov8.onnx"))  # MODEL.onnx: the user's export
+    monkeypatch.delenv("MODEL_CACHE_DIR")  # the command alone says where
+    assert main(["models", "import", *command]) == 0
+    assert str(cache) in capsys.readouterr().out
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(cache))
+    assert get_model("shapes-detect/1").task == "object-detection"
+
+
+def test_cache_dir_is_accepted_before_and_after_the_action(tmp_path):
+    parser = build_parser()
+    before = parser.parse_args(["models", "--cache-dir", "/a", "list"])
+    after = parser.parse_args(["models", "list", "--cache-dir", "/b"])
+    neither = parser.parse_args(["models", "remove", "x/1"])
+    assert (before.cache_dir, after.cache_dir, neither.cache_dir) == ("/a", "/b", None)

@@ -26,7 +26,7 @@ def _add_server(commands) -> None:
     server = commands.add_parser("server", help="start, stop or check the server")
     actions = server.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="start the server (container if available, else local)")
-    start.add_argument("--port", type=int, default=DEFAULT_PORT)
+    start.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default: {DEFAULT_PORT})")
     start.add_argument("--host", default="0.0.0.0", help="address to bind (or to publish the container on)")
     start.add_argument("--env-file", help="KEY=VALUE settings file")
     start.add_argument("--image", help="container image (default: the CPU image, GPU if one is visible)")
@@ -52,19 +52,28 @@ def _add_infer(commands) -> None:
 
 def _add_models(commands) -> None:
     models = commands.add_parser("models", help="manage the local model store")
-    models.add_argument("--cache-dir", help="model store (default: MODEL_CACHE_DIR)")
+    cache_help = "model store (default: MODEL_CACHE_DIR, else ~/.cache/visionhost/models)"
+    models.add_argument("--cache-dir", help=cache_help)
+    # Also accepted after the action (`inference models import X --model-id Y --cache-dir D`);
+    # SUPPRESS keeps an action without it from resetting a value given before the action.
+    cache_dir = argparse.ArgumentParser(add_help=False)
+    cache_dir.add_argument("--cache-dir", default=argparse.SUPPRESS, help=cache_help)
     actions = models.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="models in the store").set_defaults(handler=models_cmd.list_models)
-    add = actions.add_parser("import", help="bring your own Ultralytics ONNX export")
+    actions.add_parser("list", help="models in the store", parents=[cache_dir]).set_defaults(
+        handler=models_cmd.list_models
+    )
+    add = actions.add_parser("import", help="bring your own Ultralytics ONNX export", parents=[cache_dir])
     add.add_argument("path")
     add.add_argument("--model-id", required=True, help="project/version to file it under")
     add.add_argument("--overwrite", action="store_true")
     add.set_defaults(handler=models_cmd.import_model)
-    pull = actions.add_parser("pull", help="download a model into the store (MODEL_SOURCE, API_BASE_URL)")
+    pull = actions.add_parser(
+        "pull", help="download a model into the store (MODEL_SOURCE, API_BASE_URL)", parents=[cache_dir]
+    )
     pull.add_argument("model_id")
     pull.add_argument("--api-key", help="registry key (default: ROBOFLOW_API_KEY)")
     pull.set_defaults(handler=models_cmd.pull_model)
-    remove = actions.add_parser("remove", help="delete a model from the store")
+    remove = actions.add_parser("remove", help="delete a model from the store", parents=[cache_dir])
     remove.add_argument("model_id")
     remove.set_defaults(handler=models_cmd.remove_model)
 
