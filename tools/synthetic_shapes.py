@@ -373,3 +373,25 @@ SAMPLE_SEED = 2007
 
 if __name__ == "__main__":
     _write_sample()
+
+
+# --- shapes at chosen places (moving-shape clips for the video tests) ---------
+
+
+def render_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """The busy background of a scene, without shapes or noise."""
+    return _render_background(rng, width, height)
+
+
+def draw_shape_at(
+    image: np.ndarray,
+    class_id: int,
+    centre: tuple[float, float],
+    radius: float,
+    rotation: float,
+    colour: tuple[float, float, float],
+) -> tuple[float, float, float, float]:
+    """Draw one shape where asked (anti-aliased, in place); returns its box (x1, y1, x2, y2)."""
+    placement = _make_placement(class_id, centre, radius, rotation)
+    _fill(image, placement, list(colour), cv2.LINE_AA)
+    return placement.box

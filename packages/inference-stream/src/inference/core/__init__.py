@@ -1,0 +1,1 @@
+"""Roboflow's `inference.core` namespace (compatibility layer)."""

@@ -1,0 +1,1 @@
+"""Roboflow's `inference.core.interfaces` namespace (compatibility layer)."""

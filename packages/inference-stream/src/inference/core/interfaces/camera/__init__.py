@@ -1,0 +1,1 @@
+"""Roboflow's camera interface: frames and video sources (compatibility layer)."""

@@ -1,0 +1,1 @@
+"""Roboflow's stream interface: InferencePipeline and its sinks (compatibility layer)."""

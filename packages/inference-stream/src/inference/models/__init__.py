@@ -1,0 +1,1 @@
+"""Roboflow's `inference.models` namespace (compatibility layer)."""
