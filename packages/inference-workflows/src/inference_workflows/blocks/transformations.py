@@ -15,6 +15,7 @@ from inference_workflows import kinds as K
 from inference_workflows import operations as ops
 from inference_workflows.blocks.base import Block, Field, Output, is_int, is_number, one_of
 from inference_workflows.blocks.fields import IMAGES, PREDICTIONS
+from inference_workflows.colors import parse_bgr
 from inference_workflows.images import WorkflowImage
 
 DETECTIONS_OUTPUT = Output("predictions", K.DETECTIONS)
@@ -66,26 +67,9 @@ def _in_crop(detection: sv.Detections, x1: int, y1: int, x2: int, y2: int) -> sv
 
 def _mask_crop(pixels: np.ndarray, mask: np.ndarray, opacity: float, color: Any) -> np.ndarray:
     background = np.zeros_like(pixels)
-    background[:] = _bgr(color)
+    background[:] = parse_bgr(color)
     blended = (pixels * (1 - opacity) + background * opacity).astype(np.uint8)
     return np.where(mask[..., None], pixels, blended)
-
-
-def _bgr(color: Any) -> tuple[int, int, int]:
-    """Roboflow's colour forms: '#RRGGBB', 'rgb(r, g, b)', 'bgr(b, g, r)', a name, or (b, g, r)."""
-    if isinstance(color, (tuple, list)) and len(color) == 3:
-        return tuple(int(v) for v in color)  # type: ignore[return-value]
-    text = str(color).strip()
-    if text.startswith("#") and len(text) == 7:
-        r, g, b = (int(text[i : i + 2], 16) for i in (1, 3, 5))
-        return (b, g, r)
-    if text.lower().startswith(("rgb(", "bgr(")) and text.endswith(")"):
-        values = [int(part) for part in text[4:-1].split(",")]
-        return (values[2], values[1], values[0]) if text.lower().startswith("rgb") else tuple(values)  # type: ignore
-    named = getattr(sv.Color, text.upper(), None)
-    if isinstance(named, sv.Color):
-        return named.as_bgr()
-    raise ValueError(f"Unrecognised colour {color!r}.")
 
 
 class RelativeStaticCrop(Block):

@@ -1,0 +1,166 @@
+"""Video blocks: ByteTrack tracking (supervision's) and line counting, with state kept per video
+(`video_metadata.video_identifier`) for as long as the runner lives."""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from typing import Any
+
+import supervision as sv
+
+from inference_workflows import kinds as K
+from inference_workflows.blocks.base import Block, Field, Output, is_int, is_number
+from inference_workflows.images import WorkflowImage
+
+DETECTIONS_IN = Field("detections", K.DETECTIONS, selector_only=True)
+TRACKER_FIELDS = (
+    Field("track_activation_threshold", (K.FLOAT_ZERO_TO_ONE,), 0.25, is_number(0, 1), "float"),
+    Field("lost_track_buffer", (K.INTEGER,), 30, is_int(1), "int"),
+    Field("minimum_matching_threshold", (K.FLOAT_ZERO_TO_ONE,), 0.8, is_number(0, 1), "float"),
+    Field("minimum_consecutive_frames", (K.INTEGER,), 1, is_int(1), "int"),
+)
+
+
+def _video_key(source: WorkflowImage | dict | None) -> tuple[str, float]:
+    metadata = source.metadata() if isinstance(source, WorkflowImage) else (source or {})
+    return str(metadata.get("video_identifier", "default")), float(metadata.get("fps") or 0)
+
+
+class ByteTrackerV3(Block):
+    name = "roboflow_core/byte_tracker@v3"
+    title = "Byte Tracker"
+    block_type = "transformation"
+    fields = (
+        Field("image", (K.IMAGE,), selector_only=True),
+        DETECTIONS_IN,
+        *TRACKER_FIELDS,
+        Field("instances_cache_size", (), 16384, is_int(1), "int"),
+    )
+    outputs = (
+        Output("tracked_detections", (K.OBJECT_DETECTION_PREDICTION,)),
+        Output("new_instances", (K.OBJECT_DETECTION_PREDICTION,)),
+        Output("already_seen_instances", (K.OBJECT_DETECTION_PREDICTION,)),
+    )
+    source_field = "image"
+
+    def __init__(self, step_name: str, context: Any) -> None:
+        super().__init__(step_name, context)
+        self._trackers: dict[str, sv.ByteTrack] = {}
+        self._seen: dict[str, _InstanceCache] = {}
+
+    def run(self, detections: sv.Detections, track_activation_threshold: float, lost_track_buffer: int,
+            minimum_matching_threshold: float, minimum_consecutive_frames: int, instances_cache_size: int = 16384,
+            **source: Any) -> dict:
+        video, fps = _video_key(source.get(self.source_field))
+        tracker = self._trackers.get(video)
+        if tracker is None:
+            with warnings.catch_warnings():  # deprecated in supervision 0.28 in favour of `trackers`
+                warnings.simplefilter("ignore", FutureWarning)
+                tracker = self._trackers[video] = sv.ByteTrack(
+                    track_activation_threshold=track_activation_threshold, lost_track_buffer=lost_track_buffer,
+                    minimum_matching_threshold=minimum_matching_threshold,
+                    minimum_consecutive_frames=minimum_consecutive_frames, frame_rate=int(fps) or 30,
+                )
+        tracked = tracker.update_with_detections(detections)
+        cache = self._seen.setdefault(video, _InstanceCache(instances_cache_size))
+        seen = [cache.record(int(tracker_id)) for tracker_id in tracked.tracker_id]
+        new_mask = [not flag for flag in seen]
+        return {"tracked_detections": tracked, "new_instances": tracked[new_mask] if len(tracked) else tracked,
+                "already_seen_instances": tracked[seen] if len(tracked) else tracked}
+
+
+class ByteTrackerV2(ByteTrackerV3):
+    name = "roboflow_core/byte_tracker@v2"
+    fields = (Field("image", (K.IMAGE,), selector_only=True), DETECTIONS_IN, *TRACKER_FIELDS)
+    outputs = (Output("tracked_detections", (K.OBJECT_DETECTION_PREDICTION,)),)
+
+    def run(self, **inputs: Any) -> dict:
+        return {"tracked_detections": super().run(**inputs)["tracked_detections"]}
+
+
+class ByteTrackerV1(ByteTrackerV2):
+    name = "roboflow_core/byte_tracker@v1"
+    fields = (Field("metadata", (K.VIDEO_METADATA,), selector_only=True), DETECTIONS_IN, *TRACKER_FIELDS)
+    source_field = "metadata"
+
+
+class _InstanceCache:
+    """Tracker ids seen so far, the oldest forgotten past `size`."""
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[int] = deque(maxlen=max(1, size))
+        self._ids: set[int] = set()
+
+    def record(self, tracker_id: int) -> bool:
+        if tracker_id in self._ids:
+            return True
+        if len(self._order) == self._order.maxlen:
+            self._ids.discard(self._order[0])
+        self._order.append(tracker_id)
+        self._ids.add(tracker_id)
+        return False
+
+
+class LineCounterV2(Block):
+    name = "roboflow_core/line_counter@v2"
+    title = "Line Counter"
+    block_type = "analytics"
+    fields = (
+        Field("image", (K.IMAGE,), selector_only=True),
+        DETECTIONS_IN,
+        Field("line_segment", (K.LIST_OF_VALUES,), check=lambda v: _check_line(v), type_hint="List[List[int]]"),
+        Field("triggering_anchor", (K.STRING,), None, type_hint="str"),
+    )
+    outputs = (
+        Output("count_in", (K.INTEGER,)),
+        Output("count_out", (K.INTEGER,)),
+        Output("detections_in", K.DETECTIONS),
+        Output("detections_out", K.DETECTIONS),
+    )
+    source_field = "image"
+
+    def __init__(self, step_name: str, context: Any) -> None:
+        super().__init__(step_name, context)
+        self._zones: dict[str, sv.LineZone] = {}
+
+    def run(self, detections: sv.Detections, line_segment: list, triggering_anchor: str | None = None,
+            **source: Any) -> dict:
+        if detections.tracker_id is None:
+            raise ValueError("line_counter needs tracked detections (run byte_tracker first).")
+        video, _ = _video_key(source.get(self.source_field))
+        zone = self._zones.get(video)
+        if zone is None:
+            problem = _check_line(line_segment)
+            if problem:
+                raise ValueError(problem)
+            anchors = {"triggering_anchors": [sv.Position(triggering_anchor)]} if triggering_anchor else {}
+            zone = self._zones[video] = sv.LineZone(start=sv.Point(*line_segment[0]), end=sv.Point(*line_segment[1]),
+                                                    **anchors)
+        crossed_in, crossed_out = zone.trigger(detections=detections)
+        return {"count_in": zone.in_count, "count_out": zone.out_count,
+                "detections_in": detections[crossed_in], "detections_out": detections[crossed_out]}
+
+
+class LineCounterV1(LineCounterV2):
+    name = "roboflow_core/line_counter@v1"
+    fields = (Field("metadata", (K.VIDEO_METADATA,), selector_only=True), *LineCounterV2.fields[1:])
+    outputs = LineCounterV2.outputs[:2]
+    source_field = "metadata"
+
+    def run(self, **inputs: Any) -> dict:
+        result = super().run(**inputs)
+        return {"count_in": result["count_in"], "count_out": result["count_out"]}
+
+
+def _check_line(value: Any) -> str | None:
+    if not isinstance(value, list) or len(value) != 2:
+        return "line_segment must be a list of exactly 2 points"
+    if any(not isinstance(point, list) or len(point) != 2 for point in value):
+        return "each point of line_segment must be a list of 2 coordinates"
+    if any(not isinstance(c, (int, float)) or isinstance(c, bool) for point in value for c in point):
+        return "each coordinate of line_segment must be a number"
+    return None
+
+
+VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2]
