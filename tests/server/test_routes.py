@@ -48,6 +48,12 @@ def test_info_health_and_readiness(client):
     info = client.get("/info").json()
     assert info["name"] and info["version"] and uuid.UUID(info["uuid"])
     assert "onnx" in info["backends"]
+    plugins = {plugin["name"]: plugin for plugin in info["plugins"]}
+    assert plugins["onnx"]["registers"] == {"backends": ["onnx"]}
+    assert plugins["onnx"]["distribution"] == "visionhost-backend-onnx" and plugins["onnx"]["version"]
+    assert "yolov8" in plugins["core-architectures"]["registers"]["model_architectures"]
+    assert "roboflow" in plugins["core-sources"]["registers"]["model_sources"]
+    assert all(plugin["error"] is None for plugin in info["plugins"])
     assert client.get("/healthz").json() == {"status": "healthy"}
     assert client.get("/readiness").json() == {"status": "ready"}
 

@@ -47,3 +47,28 @@ def tiny_detector_bytes(classes: list[str] = TINY_CLASSES, ultralytics_metadata:
             entry.key, entry.value = key, value
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def flat_input_detector_bytes() -> bytes:
+    """A detector whose input is a flat (1, 12288) vector, not an NCHW image: unsupported."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    base = np.zeros((1, 4 + len(TINY_CLASSES), TINY_ANCHORS), np.float32)
+    nodes = [
+        helper.make_node("ReduceMean", ["pixels"], ["mean"], keepdims=1),  # (1, 1)
+        helper.make_node("Reshape", ["mean", "shape"], ["mean3"]),  # (1, 1, 1)
+        helper.make_node("Add", ["mean3", "base"], ["output0"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "flat-input-detector",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [1, 3 * TINY_SIZE * TINY_SIZE])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(base.shape))],
+        initializer=[
+            numpy_helper.from_array(np.array([1, 1, 1], dtype=np.int64), "shape"),
+            numpy_helper.from_array(base, "base"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    onnx.checker.check_model(model)
+    return model.SerializeToString()

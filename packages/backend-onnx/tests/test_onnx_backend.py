@@ -1,8 +1,8 @@
 import pytest
 from inference_backend_onnx import OnnxBackend
 from inference_backend_onnx.providers import choose_providers
+from inference_core.backend_selection import build_backend_registry
 from inference_core.errors import BackendUnavailableError
-from inference_core.plugins import build_backend_registry
 from inference_core.settings import CoreSettings
 from inference_core.testing.conformance import BackendConformanceTests
 

@@ -3,7 +3,7 @@ import pytest
 pytest.importorskip("openvino", reason="openvino is not installed; the OpenVINO backend cannot run here")
 
 from inference_backend_openvino import OpenVinoBackend, OpenVinoSettings  # noqa: E402
-from inference_core.plugins import build_backend_registry  # noqa: E402
+from inference_core.backend_selection import build_backend_registry  # noqa: E402
 from inference_core.settings import CoreSettings  # noqa: E402
 from inference_core.testing.conformance import BackendConformanceTests  # noqa: E402
 

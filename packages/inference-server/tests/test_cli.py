@@ -31,6 +31,19 @@ def test_parser_knows_every_command():
         assert callable(parser.parse_args(command).handler)
 
 
+def test_plugins_lists_every_installed_plugin_and_what_it_registers(capsys):
+    assert main(["plugins"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["PLUGIN", "DISTRIBUTION", "VERSION", "REGISTERS"]
+    rows = {line.split()[0]: line for line in table[1:]}
+    assert "visionhost-backend-onnx" in rows["onnx"] and "backends: onnx" in rows["onnx"]
+    assert "model_sources: roboflow, http-folder, local-folder" in rows["core-sources"]
+    assert "model_architectures: yolov8, yolov5, yolo-end2end" in rows["core-architectures"]
+    assert main(["plugins", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {"name", "distribution", "version", "registers", "error"} == set(listed[0])
+
+
 def test_models_import_list_infer_remove(tmp_path, capsys, monkeypatch, fixture_model_path):
     cache = tmp_path / "cache"
     monkeypatch.setenv("MODEL_CACHE_DIR", str(cache))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from inference_core.backend_selection import BackendSelector
+from inference_core.backend_selection import BackendRegistry, BackendSelector
 from inference_core.images import ImageLoader
 from inference_core.manager import ModelManager
 from inference_core.models import VisionModel
-from inference_core.plugins import build_backend_registry
+from inference_core.plugins import as_plugin_set
 from inference_core.settings import CoreSettings
 from inference_core.sources import ProgressCallback, build_fetcher
 from inference_core.store import ModelArtifact, ModelStore
@@ -18,15 +18,20 @@ _default_lock = threading.Lock()
 
 
 def build_manager(settings: CoreSettings, plugins: list[object] | None = None) -> ModelManager:
-    """A manager wired from settings; `plugins` overrides entry-point discovery (tests)."""
-    registry = build_backend_registry(plugins)
+    """A manager wired from settings and the process-wide plugins.
+
+    `plugins` replaces the installed third-party plugins with an explicit list (core's own
+    built-ins are kept): the seam tests use to add a backend or source without installing it.
+    """
+    plugin_set = as_plugin_set(plugins)
     store = ModelStore(settings.model_cache_dir)
     return ModelManager(
         store=store,
-        backends=BackendSelector(registry, settings),
+        backends=BackendSelector(BackendRegistry.from_plugins(plugin_set), settings),
         image_loader=ImageLoader(settings.image_limits, settings.url_policy),
         capacity=settings.max_active_models,
-        fetcher=build_fetcher(store, settings.registry, plugins),
+        fetcher=build_fetcher(store, settings.registry, plugin_set),
+        plugins=plugin_set,
     )
 
 

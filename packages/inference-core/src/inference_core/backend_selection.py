@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference_core.errors import BackendUnavailableError
-from inference_core.plugins import BackendRegistry
+from inference_core.plugins import PluginSet, as_plugin_set
 from inference_core.runtime import Backend
 from inference_core.settings import CoreSettings
+
+
+@dataclass
+class BackendRegistry:
+    """Backend classes by name, plus what failed to register and why."""
+
+    backends: dict[str, type[Backend]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_plugins(cls, plugins: PluginSet) -> BackendRegistry:
+        return cls(plugins.by_name("backends"), plugins.problems("backends"))
+
+    def available(self) -> dict[str, type[Backend]]:
+        return {
+            name: backend
+            for name, backend in self.backends.items()
+            if backend.unavailable_reason() is None
+        }
+
+    def unavailable(self) -> dict[str, str]:
+        """Every backend that cannot be used, with the reason, including plugin load failures."""
+        reasons = dict(self.failures)
+        for name, backend in self.backends.items():
+            reason = backend.unavailable_reason()
+            if reason is not None:
+                reasons[name] = reason
+        return reasons
+
+
+def build_backend_registry(plugins: list[object] | PluginSet | None = None) -> BackendRegistry:
+    """The installed backends (process-wide plugins), or those of an explicit plugin list (tests)."""
+    return BackendRegistry.from_plugins(as_plugin_set(plugins))
 
 
 class BackendSelector:

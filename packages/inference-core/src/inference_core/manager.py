@@ -10,7 +10,8 @@ from inference_core.backend_selection import BackendSelector
 from inference_core.errors import InvalidInputError
 from inference_core.images import ImageLoader
 from inference_core.model_ids import parse_model_id
-from inference_core.models import VisionModel, build_model
+from inference_core.models import ModelArchitecture, VisionModel, build_model
+from inference_core.plugins import PluginSet, get_plugins
 from inference_core.sources.fetcher import ModelFetcher
 from inference_core.store import ModelStore
 
@@ -23,6 +24,7 @@ class ModelManager:
         image_loader: ImageLoader,
         capacity: int = 8,
         fetcher: ModelFetcher | None = None,
+        plugins: PluginSet | None = None,
     ) -> None:
         if capacity < 1:
             raise InvalidInputError("MAX_ACTIVE_MODELS must be at least 1.")
@@ -32,6 +34,9 @@ class ModelManager:
         self.capacity = capacity
         #: downloads models missing from the store; None serves only what is on disk.
         self.fetcher = fetcher
+        #: where backends, sources and model architectures came from.
+        self.plugins = plugins if plugins is not None else get_plugins()
+        self.architectures: list[type[ModelArchitecture]] = self.plugins.classes("model_architectures")
         self._models: OrderedDict[str, VisionModel] = OrderedDict()
         self._pinned: set[str] = set()
         self._lock = threading.Lock()
@@ -92,6 +97,15 @@ class ModelManager:
         with self._lock:
             return [model.describe() for model in self._models.values()]
 
+    def backend_report(self) -> dict[str, Any]:
+        """The backends usable here (`available`) and why the others are not (`problems`)."""
+        registry = self.backends.registry
+        return {"available": sorted(registry.available()), "problems": registry.unavailable()}
+
+    def plugin_report(self) -> list[dict[str, Any]]:
+        """Every plugin this manager was built from: what it registers, its version, its error."""
+        return self.plugins.report()
+
     def loaded_ids(self) -> list[str]:
         with self._lock:
             return list(self._models)
@@ -111,7 +125,7 @@ class ModelManager:
         backend = self.backends.for_artifact(artifact.weights_path)
         session = backend.load(artifact.weights_path)
         try:
-            return build_model(artifact, session, self.image_loader)
+            return build_model(artifact, session, self.image_loader, self.architectures)
         except BaseException:
             session.close()
             raise

@@ -1,4 +1,4 @@
+from inference_core.models.architecture import Match, ModelArchitecture, build_model, choose_architecture
 from inference_core.models.base import PreparedImage, VisionModel
-from inference_core.models.factory import build_model
 
-__all__ = ["PreparedImage", "VisionModel", "build_model"]
+__all__ = ["Match", "ModelArchitecture", "PreparedImage", "VisionModel", "build_model", "choose_architecture"]

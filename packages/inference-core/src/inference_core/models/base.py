@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from inference_core.errors import InputShapeError
+from inference_core.errors import UnsupportedModelError
 from inference_core.images import ImageLoader
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform
@@ -36,6 +36,8 @@ class PreparedImage:
 
 class VisionModel(ABC):
     task: ClassVar[str]
+    #: name of the model architecture that built this model (set by `build_model`).
+    architecture: str = ""
 
     def __init__(self, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> None:
         self.artifact = artifact
@@ -43,7 +45,10 @@ class VisionModel(ABC):
         self.image_loader = image_loader
         spec = session.inputs[0]
         if len(spec.shape) != 4:
-            raise InputShapeError(f"Model input {spec.name!r} has shape {spec.shape}; expected NCHW.")
+            raise UnsupportedModelError(
+                f"Unsupported model: input {spec.name!r} of {artifact.model_id!r} has shape {spec.shape}; "
+                "only image inputs laid out as NCHW (batch, channels, height, width) are supported."
+            )
         self.input_name = spec.name
         self.batch_size = spec.fixed_dim(0)
         environment = artifact.environment

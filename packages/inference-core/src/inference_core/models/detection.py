@@ -9,13 +9,15 @@ from enum import Enum
 import numpy as np
 
 from inference_core import tasks
-from inference_core.errors import UnsupportedModelError
+from inference_core.images import ImageLoader
+from inference_core.models.architecture import Match
 from inference_core.models.base import PreparedImage, VisionModel
 from inference_core.models.nms import non_max_suppression
-from inference_core.onnx_metadata import parse_literal
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform, images_to_tensor, preprocess_image
 from inference_core.responses import ImageSize, ObjectDetectionInferenceResponse, ObjectDetectionPrediction
+from inference_core.runtime import Session
+from inference_core.store import ModelArtifact
 
 
 class OutputLayout(Enum):
@@ -34,24 +36,29 @@ class Candidates:
     extras: np.ndarray  # (N, E): mask coefficients or keypoints, empty for plain detection
 
 
-def detect_layout(output_shape: tuple, num_classes: int, extra: int, model_type: str, end2end: bool) -> OutputLayout:
-    """Tell the layout from metadata first, then from the output shape."""
-    if end2end or "yolov10" in model_type.lower():
-        return OutputLayout.END_TO_END
-    if len(output_shape) != 3:
-        raise UnsupportedModelError(f"Detection output has shape {output_shape}; expected 3 dimensions.")
-    rows, columns = output_shape[1], output_shape[2]
-    if "yolov5" in model_type.lower() or "yolov7" in model_type.lower():
-        return OutputLayout.YOLOV5
-    if rows == 4 + num_classes + extra:
-        return OutputLayout.YOLOV8
-    if columns == 5 + num_classes + extra:
-        return OutputLayout.YOLOV5
-    if columns == 6 + extra:
-        return OutputLayout.END_TO_END
-    raise UnsupportedModelError(
-        f"Cannot tell the output layout of shape {output_shape} for {num_classes} classes."
-    )
+def layout_match(
+    layout: OutputLayout, output_shape: tuple, num_classes: int, extra: int, model_type: str, end2end: bool
+) -> Match:
+    """How strongly an output of `output_shape` (and the model's metadata) says `layout`.
+
+    The export's `end2end` flag is the strongest evidence, then Roboflow's model type (v10 is
+    end-to-end, v5 and v7 have objectness), then the shape alone: rows of 4 + classes + extra
+    for v8/v11, columns of 5 + classes + extra for v5, columns of 6 + extra for end-to-end.
+    """
+    model_type = model_type.lower()
+    three_dimensional = len(output_shape) == 3
+    rows, columns = (output_shape[1], output_shape[2]) if three_dimensional else (None, None)
+    if layout is OutputLayout.END_TO_END:
+        if end2end:
+            return Match.METADATA
+        if "yolov10" in model_type:
+            return Match.MODEL_TYPE
+        return Match.SHAPE if columns == 6 + extra else Match.NONE
+    if layout is OutputLayout.YOLOV5:
+        if three_dimensional and ("yolov5" in model_type or "yolov7" in model_type):
+            return Match.MODEL_TYPE
+        return Match.SHAPE if columns == 5 + num_classes + extra else Match.NONE
+    return Match.SHAPE if rows == 4 + num_classes + extra else Match.NONE
 
 
 def decode_candidates(
@@ -117,19 +124,22 @@ def box_prediction(box: np.ndarray, score: float, class_id: int, name: str) -> O
 
 
 class YoloDetector(VisionModel):
-    """Object detection for every YOLO output layout we know."""
+    """Object detection for every YOLO output layout we know; the architecture picks the layout."""
 
     task = tasks.OBJECT_DETECTION
     #: Number of per-candidate values after the class scores (mask coefficients, keypoints).
     extra_values = 0
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        end2end = parse_literal(self.artifact.file_metadata.get("end2end"), default=False) is True
-        self.layout = detect_layout(
-            tuple(self.session.outputs[0].shape), len(self.class_names), self.extra_values,
-            self.artifact.model_type, end2end,
-        )
+    def __init__(
+        self, artifact: ModelArtifact, session: Session, image_loader: ImageLoader, layout: OutputLayout
+    ) -> None:
+        super().__init__(artifact, session, image_loader)
+        self.layout = layout
+
+    @classmethod
+    def extra_values_for(cls, artifact: ModelArtifact, session: Session) -> int:
+        """Per-candidate values after the class scores in this artifact's output."""
+        return cls.extra_values
 
     def preprocess(self, image: np.ndarray, params: InferenceParams) -> PreparedImage:
         resized, transform = preprocess_image(

@@ -15,10 +15,14 @@ from inference_core.responses import ImageSize, Keypoint, KeypointsDetectionInfe
 class YoloPoseDetector(YoloDetector):
     task = tasks.KEYPOINT_DETECTION
 
-    def __init__(self, artifact, session, image_loader) -> None:
+    def __init__(self, artifact, session, image_loader, layout) -> None:
         self.keypoint_count = _keypoint_count(artifact, session, len(artifact.class_names))
         self.extra_values = 3 * self.keypoint_count
-        super().__init__(artifact, session, image_loader)
+        super().__init__(artifact, session, image_loader, layout)
+
+    @classmethod
+    def extra_values_for(cls, artifact, session) -> int:
+        return 3 * _keypoint_count(artifact, session, len(artifact.class_names))
 
     def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams):
         found = self.candidates(outputs, params)

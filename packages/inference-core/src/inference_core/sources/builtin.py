@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference_core.plugins.hookspecs import hookimpl
+from inference_core.plugins import hookimpl
 from inference_core.sources.folder import HttpFolderSource, LocalFolderSource
 from inference_core.sources.roboflow import RoboflowSource
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inference_core.plugins.manager import add_named_class, plugin_manager
+from inference_core.plugins import PluginSet, as_plugin_set
 from inference_core.settings import RegistrySettings
-from inference_core.sources import builtin
 from inference_core.sources.base import ModelSource
 from inference_core.sources.fetcher import ModelFetcher
 from inference_core.sources.http import RegistryClient
@@ -24,20 +23,18 @@ class SourceRegistry:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def build_source_registry(plugins: list[object] | None = None) -> SourceRegistry:
-    """The built-in sources plus those of `plugins` (or the installed entry points when None)."""
-    registry = SourceRegistry()
-    manager = plugin_manager(plugins, registry.failures)
-    # Registered last so pluggy calls it first: a plugin cannot take over a built-in name.
-    manager.register(builtin, name="visionhost-builtin-sources")
-    for source_classes in manager.hook.register_model_sources():
-        for source in source_classes:
-            add_named_class(registry.sources, registry.failures, source, ModelSource, "model source")
-    return registry
+    @classmethod
+    def from_plugins(cls, plugins: PluginSet) -> SourceRegistry:
+        return cls(plugins.by_name("model_sources"), plugins.problems("model_sources"))
+
+
+def build_source_registry(plugins: list[object] | PluginSet | None = None) -> SourceRegistry:
+    """The installed sources (process-wide plugins), or core's plus an explicit plugin list (tests)."""
+    return SourceRegistry.from_plugins(as_plugin_set(plugins))
 
 
 def build_fetcher(
-    store: ModelStore, settings: RegistrySettings, plugins: list[object] | None = None
+    store: ModelStore, settings: RegistrySettings, plugins: list[object] | PluginSet | None = None
 ) -> ModelFetcher:
     """The fetcher for `settings.source`; an unknown name is reported when a download is needed."""
     name = settings.source

@@ -7,7 +7,7 @@ import sys
 
 from inference_core.errors import InferenceError
 
-from inference_server.cli import infer_cmd, models_cmd, server_cmd
+from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd
 from inference_server.settings import DEFAULT_PORT
 
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server(commands)
     _add_infer(commands)
     _add_models(commands)
+    _add_plugins(commands)
     return parser
 
 
@@ -76,6 +77,13 @@ def _add_models(commands) -> None:
     remove = actions.add_parser("remove", help="delete a model from the store", parents=[cache_dir])
     remove.add_argument("model_id")
     remove.set_defaults(handler=models_cmd.remove_model)
+
+
+def _add_plugins(commands) -> None:
+    plugins = commands.add_parser("plugins", help="list installed plugins: what each registers, load errors")
+    plugins.add_argument("--json", action="store_true", help="print the list as JSON (as /info does)")
+    plugins.add_argument("--strict", action="store_true", help="exit 1 when a plugin failed to load")
+    plugins.set_defaults(handler=plugins_cmd.list_plugins)
 
 
 def main(argv: list[str] | None = None) -> int:

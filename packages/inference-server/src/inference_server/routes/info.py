@@ -13,15 +13,16 @@ router = APIRouter(tags=["info"])
 SERVER_NAME = "VisionHost Inference Server"
 
 
-@router.get("/info", summary="Server name, version and instance id")
+@router.get("/info", summary="Server name, version, instance id, backends and plugins")
 def info(state: State) -> dict:
-    registry = state.manager.backends.registry
+    backends = state.manager.backend_report()
     return {
         "name": SERVER_NAME,
         "version": inference_server.__version__,
         "uuid": state.server_id,
-        "backends": sorted(registry.available()),
-        "backend_problems": registry.unavailable(),
+        "backends": backends["available"],
+        "backend_problems": backends["problems"],
+        "plugins": state.manager.plugin_report(),
     }
 
 
