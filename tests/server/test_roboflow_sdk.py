@@ -126,3 +126,66 @@ def test_roboflow_client_works_unchanged(roboflow_sdk_python, server, tmp_path):
 
 def _assert_correct(scene, answer):
     assert_detects(scene.objects, answer["predictions"])
+
+
+WORKFLOW_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from inference_sdk import InferenceHTTPClient
+
+    api_url, spec_path, image_path = sys.argv[1:4]
+    specification = json.load(open(spec_path))
+    client = InferenceHTTPClient(api_url=api_url, api_key="any-key")
+    out = {}
+    out["run"] = client.run_workflow(specification=specification, images={"image": [image_path, image_path]},
+                                     parameters={"confidence": 0.5}, excluded_fields=["drawn"])
+    out["legacy"] = client.infer_from_workflow(specification=specification, images={"image": image_path})
+    try:
+        client.run_workflow(specification={**specification, "steps": []}, images={"image": image_path})
+        out["bad"] = "no error"
+    except Exception as error:
+        out["bad"] = [type(error).__name__, getattr(error, "status_code", None)]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_roboflow_client_runs_workflows_unchanged(roboflow_sdk_python, server, tmp_path):
+    pytest.importorskip("inference_workflows")
+    scene = make_scene(900_602)
+    image = tmp_path / "scene.jpg"
+    image.write_bytes(scene.jpeg)
+    specification = {
+        "version": "1.0",
+        "inputs": [{"type": "WorkflowImage", "name": "image"},
+                   {"type": "WorkflowParameter", "name": "confidence", "default_value": 0.3}],
+        "steps": [
+            {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "detect",
+             "images": "$inputs.image", "model_id": DETECTOR_ID, "confidence": "$inputs.confidence"},
+            {"type": "roboflow_core/property_definition@v1", "name": "count", "data": "$steps.detect.predictions",
+             "operations": [{"type": "SequenceLength"}]},
+            {"type": "roboflow_core/bounding_box_visualization@v1", "name": "draw", "image": "$inputs.image",
+             "predictions": "$steps.detect.predictions"},
+        ],
+        "outputs": [
+            {"type": "JsonField", "name": "predictions", "selector": "$steps.detect.predictions"},
+            {"type": "JsonField", "name": "count", "selector": "$steps.count.output"},
+            {"type": "JsonField", "name": "drawn", "selector": "$steps.draw.image"},
+        ],
+    }
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(specification))
+    script = tmp_path / "workflow_client.py"
+    script.write_text(WORKFLOW_SCRIPT)
+    run = subprocess.run([str(roboflow_sdk_python), str(script), server.url, str(spec_path), str(image)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(out["run"]) == 2
+    for answer in out["run"]:
+        assert set(answer) == {"predictions", "count"}
+        assert answer["count"] == len(answer["predictions"]["predictions"]) == len(scene.objects)
+        assert_detects(scene.objects, answer["predictions"]["predictions"])
+    (legacy,) = out["legacy"]
+    assert isinstance(legacy["drawn"], str) and len(legacy["drawn"]) > 1000  # base64 JPEG, decoded by the client
+    assert out["bad"][1] == 400

@@ -28,6 +28,11 @@ CLIENT_METHODS = {
     "unload_model": ["model_id"], "unload_all_models": [],
     "get_model_description": ["model_id", "allow_loading"],
     "infer_on_stream": ["input_uri", "model_id"],
+    "run_workflow": ["workspace_name", "workflow_id", "specification", "images", "parameters", "excluded_fields",
+                     "use_cache", "enable_profiling", "workflow_version_id", "disable_sinks"],
+    "infer_from_workflow": ["workspace_name", "workflow_name", "specification", "images", "parameters",
+                            "excluded_fields", "use_cache", "enable_profiling", "workflow_version_id",
+                            "disable_sinks"],
 }
 
 

@@ -118,3 +118,35 @@ def test_file_path_images_are_refused_by_the_server(client, tmp_path, scenes):
     response = client.post("/workflows/run", json={
         "specification": DETECT_CROP_CLASSIFY_COUNT, "inputs": {"image": {"type": "file", "value": str(path)}}})
     assert response.status_code == 400
+
+
+def test_our_sdk_runs_workflows_sync_and_async(server, scenes, tmp_path):
+    import asyncio
+
+    import numpy as np
+    from inference_sdk import InferenceConfiguration, InferenceHTTPClient
+
+    client = InferenceHTTPClient(api_url=server.url, api_key="any")
+    images = [scene.image for scene in scenes[:2]]
+    results = client.run_workflow(specification=DETECT_CROP_CLASSIFY_COUNT, images={"image": images})
+    assert [item["count"] for item in results] == [len(scene.objects) for scene in scenes[:2]]
+    assert all(isinstance(crop, str) for crop in results[0]["crops"])  # images as base64 text by default
+    saved = client.run_workflow(workspace_name=SAVED_WORKSPACE, workflow_id=SAVED_ID,
+                                images={"image": images[0]}, excluded_fields=["crops"])
+    assert saved[0]["count"] == results[0]["count"] and "crops" not in saved[0]
+    legacy = client.infer_from_workflow(workspace_name=SAVED_WORKSPACE, workflow_name=SAVED_ID,
+                                        images={"image": images[0]})
+    assert legacy[0]["count"] == results[0]["count"]
+    interface = client.describe_workflow_interface(specification=DETECT_CROP_CLASSIFY_COUNT)
+    assert interface["inputs"] == {"image": ["image"]}
+    client.configure(InferenceConfiguration(output_visualisation_format="numpy",
+                                            profiling_directory=str(tmp_path / "profiles")))
+    profiled = asyncio.run(client.run_workflow_async(specification=DETECT_CROP_CLASSIFY_COUNT,
+                                                     images={"image": images[0]}, enable_profiling=True))
+    assert isinstance(profiled[0]["crops"][0], np.ndarray) and profiled[0]["crops"][0].ndim == 3
+    (trace_file,) = (tmp_path / "profiles").iterdir()
+    assert {event["name"] for event in json.loads(trace_file.read_text())} >= {"detect", "crop"}
+    with pytest.raises(Exception) as caught:
+        client.run_workflow(specification=spec([image_input()], [dict(DETECT, type="Nope")], []),
+                            images={"image": images[0]})
+    assert getattr(caught.value, "status_code", None) == 400

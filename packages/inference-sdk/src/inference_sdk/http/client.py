@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from inference_sdk.config import is_roboflow_hosted
-from inference_sdk.http import operations
+from inference_sdk.http import operations, workflows
 from inference_sdk.http.entities import (
     HTTPClientMode,
     InferenceConfiguration,
@@ -199,6 +199,100 @@ class InferenceHTTPClient:
         return await self.__run_async(
             operations.infer_from_api_v1(self.__session(), inference_input, model_id)
         )
+
+    # --- Workflows -------------------------------------------------------------------------------
+
+    def run_workflow(
+        self,
+        workspace_name: str | None = None,
+        workflow_id: str | None = None,
+        specification: dict | None = None,
+        images: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        excluded_fields: list[str] | None = None,
+        use_cache: bool = True,
+        enable_profiling: bool = False,
+        workflow_version_id: str | None = None,
+        disable_sinks: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Run a workflow (a saved one by `workspace_name` and `workflow_id`, or `specification`);
+        `images` and `parameters` become its inputs. One output dict per input image."""
+        return self.__run(workflows.run_workflow(
+            self.__session(), workspace_name, workflow_id, specification, images, parameters, excluded_fields,
+            False, use_cache, enable_profiling, workflow_version_id, disable_sinks))
+
+    async def run_workflow_async(
+        self,
+        workspace_name: str | None = None,
+        workflow_id: str | None = None,
+        specification: dict | None = None,
+        images: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        excluded_fields: list[str] | None = None,
+        use_cache: bool = True,
+        enable_profiling: bool = False,
+        workflow_version_id: str | None = None,
+        disable_sinks: bool = False,
+    ) -> list[dict[str, Any]]:
+        return await self.__run_async(workflows.run_workflow(
+            self.__session(), workspace_name, workflow_id, specification, images, parameters, excluded_fields,
+            False, use_cache, enable_profiling, workflow_version_id, disable_sinks))
+
+    def infer_from_workflow(
+        self,
+        workspace_name: str | None = None,
+        workflow_name: str | None = None,
+        specification: dict | None = None,
+        images: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        excluded_fields: list[str] | None = None,
+        use_cache: bool = True,
+        enable_profiling: bool = False,
+        workflow_version_id: str | None = None,
+        disable_sinks: bool = False,
+    ) -> list[dict[str, Any]]:
+        """`run_workflow` through Roboflow's older routes (`/infer/workflows...`)."""
+        return self.__run(workflows.run_workflow(
+            self.__session(), workspace_name, workflow_name, specification, images, parameters, excluded_fields,
+            True, use_cache, enable_profiling, workflow_version_id, disable_sinks))
+
+    async def infer_from_workflow_async(
+        self,
+        workspace_name: str | None = None,
+        workflow_name: str | None = None,
+        specification: dict | None = None,
+        images: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        excluded_fields: list[str] | None = None,
+        use_cache: bool = True,
+        enable_profiling: bool = False,
+        workflow_version_id: str | None = None,
+        disable_sinks: bool = False,
+    ) -> list[dict[str, Any]]:
+        return await self.__run_async(workflows.run_workflow(
+            self.__session(), workspace_name, workflow_name, specification, images, parameters, excluded_fields,
+            True, use_cache, enable_profiling, workflow_version_id, disable_sinks))
+
+    def describe_workflow_interface(
+        self,
+        workspace_name: str | None = None,
+        workflow_id: str | None = None,
+        specification: dict | None = None,
+        use_cache: bool = True,
+    ) -> dict[str, Any]:
+        """Inputs and outputs of a workflow, with their kinds and typing hints."""
+        return self.__run(workflows.describe_workflow_interface(
+            self.__session(), workspace_name, workflow_id, specification, use_cache))
+
+    async def describe_workflow_interface_async(
+        self,
+        workspace_name: str | None = None,
+        workflow_id: str | None = None,
+        specification: dict | None = None,
+        use_cache: bool = True,
+    ) -> dict[str, Any]:
+        return await self.__run_async(workflows.describe_workflow_interface(
+            self.__session(), workspace_name, workflow_id, specification, use_cache))
 
     def infer_on_stream(
         self, input_uri: str | int, model_id: str | None = None
