@@ -1,20 +1,18 @@
-"""Which blocks exist: the built-in ones and every plugin's, collected once.
-
-Blocks are plugins: a distribution declares an entry point in the group
-`inference.workflow_blocks` naming a module (or object) with a `register_workflow_blocks()`
-hook that returns Block classes. The built-in blocks register through the same group.
+"""Which blocks exist: every class registered through the `register_workflow_blocks` hook of
+VisionHost's plugin manager (entry-point group `visionhost.workflow_blocks`), the built-in
+blocks included, collected once per process.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+
+from inference_core.plugins import PluginSet, as_plugin_set
 
 from inference_workflows.blocks.base import Block, BlockSet
 
-ENTRY_POINT_GROUP = "inference.workflow_blocks"
+KIND = "workflow_blocks"
 
 
 @dataclass
@@ -24,19 +22,14 @@ class BlockRegistry:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def build_block_registry(plugins: list[object] | None = None) -> BlockRegistry:
-    """Collect blocks from `plugins` (objects with `register_workflow_blocks`), or the entry points."""
-    registry = BlockRegistry()
-    for plugin_name, plugin in _plugins(plugins, registry.failures):
-        try:
-            classes = plugin.register_workflow_blocks()
-        except Exception as error:  # a broken plugin must not take the others down
-            registry.failures[plugin_name] = f"{type(error).__name__}: {error}"
-            continue
-        for candidate in classes or []:
-            _add(registry, candidate)
+def build_block_registry(plugins: list[object] | PluginSet | None = None) -> BlockRegistry:
+    """Blocks from the installed plugins (None), a plugin set, or core plus a list of plugins."""
+    plugin_set = as_plugin_set(plugins)
+    registry = BlockRegistry(failures=dict(plugin_set.problems(KIND)))
+    for candidate in plugin_set.classes(KIND):
+        _add(registry, candidate)
     if plugins is None and not registry.blocks.blocks():
-        # Not installed as a distribution (e.g. run from a source tree): the built-ins still count.
+        # Run from a source tree without installed entry points: the built-ins still count.
         from inference_workflows.blocks import plugin as builtin
 
         for candidate in builtin.register_workflow_blocks():
@@ -44,33 +37,18 @@ def build_block_registry(plugins: list[object] | None = None) -> BlockRegistry:
     return registry
 
 
-def _add(registry: BlockRegistry, candidate: object) -> None:
-    name = getattr(candidate, "name", None)
-    if not (isinstance(candidate, type) and issubclass(candidate, Block) and isinstance(name, str)):
-        registry.failures[repr(candidate)] = "not a Block subclass with a string `name`"
+def _add(registry: BlockRegistry, candidate: type) -> None:
+    if not issubclass(candidate, Block):
+        registry.failures[repr(candidate)] = "not a workflow Block subclass"
         return
     for type_name in candidate.type_names():
         existing = registry.blocks.get(type_name)
         if existing is not None and existing is not candidate:
-            registry.failures[f"{name} ({candidate.__module__})"] = (
+            registry.failures[f"{candidate.name} ({candidate.__module__})"] = (
                 f"duplicate block type {type_name!r}: already provided by {existing.__module__}"
             )
             return
     registry.blocks.add(candidate)
-
-
-def _plugins(plugins: list[object] | None, failures: dict[str, str]):
-    if plugins is not None:
-        for index, plugin in enumerate(plugins):
-            yield getattr(plugin, "__name__", f"plugin-{index}"), plugin
-        return
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            module_name, _, attribute = entry_point.value.partition(":")
-            loaded = importlib.import_module(module_name.strip())
-            yield entry_point.name, getattr(loaded, attribute.strip()) if attribute else loaded
-        except Exception as error:
-            failures[entry_point.name] = f"{type(error).__name__}: {error}"
 
 
 _default: BlockRegistry | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inference_core.plugins import hookimpl
+
 from inference_workflows.blocks.base import Block
 from inference_workflows.blocks.codes import CODE_BLOCKS
 from inference_workflows.blocks.logic import LOGIC_BLOCKS
@@ -11,6 +13,7 @@ from inference_workflows.blocks.video import VIDEO_BLOCKS
 from inference_workflows.blocks.visualizations import VISUALIZATION_BLOCKS
 
 
+@hookimpl
 def register_workflow_blocks() -> list[type[Block]]:
     return [
         *MODEL_BLOCKS, *TRANSFORMATION_BLOCKS, *LOGIC_BLOCKS, *VISUALIZATION_BLOCKS, *VIDEO_BLOCKS, *CODE_BLOCKS,
