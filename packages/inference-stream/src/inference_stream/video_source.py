@@ -357,7 +357,10 @@ class VideoSource:
         now = time.monotonic()
         self._grab_times.append(now)
         self._frame_counter += 1
-        if self._skipped_by_rate_limit() or self._muted:
+        if self._skipped_by_rate_limit():
+            return
+        if self._muted:
+            self._report_drop(None, "Buffering not allowed at the moment")
             return
         if self._buffer.full():
             if self._filling in _DROP_LATEST:
