@@ -67,8 +67,13 @@ def fast_reconnect(monkeypatch):
 
 def live_pipeline(url, recorder, manager, **kwargs) -> InferencePipeline:
     return InferencePipeline.init(
-        model_id=MODEL_ID, video_reference=url, on_prediction=recorder.on_prediction, confidence=0.5,
-        status_update_handlers=[recorder.on_status], model_manager=manager, **kwargs,
+        model_id=MODEL_ID,
+        video_reference=url,
+        on_prediction=recorder.on_prediction,
+        confidence=0.5,
+        status_update_handlers=[recorder.on_status],
+        model_manager=manager,
+        **kwargs,
     )
 
 
@@ -102,7 +107,9 @@ def test_mjpeg_camera_that_dies_is_reconnected_and_the_pipeline_goes_on(clip, ma
         recorder.wait_for(lambda: len(recorder.frames) >= 5, "frames before the camera dies")
         server.stop()
         recorder.wait_for(lambda: "SOURCE_CONNECTION_LOST" in recorder.events, "the lost connection")
-        recorder.wait_for(lambda: "SOURCE_CONNECTION_ATTEMPT_FAILED" in recorder.events, "a failed reconnection")
+        recorder.wait_for(
+            lambda: "SOURCE_CONNECTION_ATTEMPT_FAILED" in recorder.events, "a failed reconnection"
+        )
         restarted = datetime.now()
         server.start()  # same port
         recorder.wait_for(lambda: "SOURCE_RECONNECTED" in recorder.events, "the reconnection")
@@ -222,7 +229,9 @@ def test_rtsp_stream_killed_and_restarted_is_reconnected(clip, manager, model, t
         recorder.wait_for(lambda: "SOURCE_CONNECTION_LOST" in recorder.events, "the lost RTSP connection")
         restarted = datetime.now()
         server.start()
-        recorder.wait_for(lambda: recorder.count_since(restarted) >= 5, "frames after the RTSP server came back")
+        recorder.wait_for(
+            lambda: recorder.count_since(restarted) >= 5, "frames after the RTSP server came back"
+        )
     finally:
         pipeline.terminate()
         pipeline.join()

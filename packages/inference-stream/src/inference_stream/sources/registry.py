@@ -1,8 +1,9 @@
 """Which video source plugin opens a reference.
 
-Plugins come from the process-wide plugin manager (`register_video_sources` hook) when the core
-offers it; otherwise the built-in sources are used. Third-party plugins are asked before the
-built-in OpenCV source, which accepts every path, URL and device index.
+Plugins registered through the `register_video_sources` hook (entry-point group
+`visionhost.video_sources`) are asked first, in registration order; the built-in OpenCV source,
+which accepts every path, URL and device index, is asked last so that a plugin can claim the
+references it knows (its own URL scheme, a camera SDK's device names).
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ from inference_stream.sources.opencv import OpenCVSource
 BUILTIN_SOURCES: tuple[type[VideoSourcePlugin], ...] = (OpenCVSource,)
 
 
-def registered_source_classes() -> list[type[VideoSourcePlugin]]:
-    try:
-        from inference_core.plugins import plugin_classes
-    except ImportError:  # a core without the plugin manager's video-source kind
-        return list(BUILTIN_SOURCES)
-    classes = list(plugin_classes("video_sources")) or list(BUILTIN_SOURCES)
-    return sorted(classes, key=lambda candidate: candidate in BUILTIN_SOURCES)
+def registered_source_classes(plugins: list[object] | None = None) -> list[type[VideoSourcePlugin]]:
+    """Plugin classes first, then the built-ins; `plugins` replaces the installed ones (tests)."""
+    from inference_core.plugins import as_plugin_set
+
+    found = as_plugin_set(plugins).classes("video_sources")
+    return [candidate for candidate in found if candidate not in BUILTIN_SOURCES] + list(BUILTIN_SOURCES)
 
 
-def source_class_for(reference: Any) -> type[VideoSourcePlugin]:
-    for candidate in registered_source_classes():
+def source_class_for(reference: Any, plugins: list[object] | None = None) -> type[VideoSourcePlugin]:
+    for candidate in registered_source_classes(plugins):
         if candidate.accepts(reference):
             return candidate
     raise ValueError(f"No video source plugin accepts {reference!r}.")
