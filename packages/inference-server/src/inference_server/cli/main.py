@@ -7,7 +7,7 @@ import sys
 
 from inference_core.errors import InferenceError
 
-from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd
+from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd, workflows_cmd
 from inference_server.settings import DEFAULT_PORT
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_infer(commands)
     _add_models(commands)
     _add_plugins(commands)
+    _add_workflows(commands)
     return parser
 
 
@@ -84,6 +85,28 @@ def _add_plugins(commands) -> None:
     plugins.add_argument("--json", action="store_true", help="print the list as JSON (as /info does)")
     plugins.add_argument("--strict", action="store_true", help="exit 1 when a plugin failed to load")
     plugins.set_defaults(handler=plugins_cmd.list_plugins)
+
+
+def _add_workflows(commands) -> None:
+    workflows = commands.add_parser("workflows", help="run a workflow specification in this process")
+    actions = workflows.add_subparsers(dest="action", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--image-input", default="image", help="name of the workflow's image input")
+    common.add_argument("--param", action="append", metavar="NAME=VALUE", help="a workflow parameter (JSON value)")
+    common.add_argument("--api-key", help="registry key for models not in the cache")
+    run = actions.add_parser("run", help="run on one or more images; prints the outputs", parents=[common])
+    run.add_argument("spec", help="workflow specification (JSON file)")
+    run.add_argument("--image", action="append", required=True, help="image file or URL (repeat for a batch)")
+    run.set_defaults(handler=workflows_cmd.run)
+    folder = actions.add_parser(
+        "process-images", help="run on every image of a folder (resumable)", parents=[common]
+    )
+    folder.add_argument("directory")
+    folder.add_argument("--spec", required=True, help="workflow specification (JSON file)")
+    folder.add_argument("--output", required=True, help="folder for results.jsonl/.csv and image outputs")
+    folder.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    folder.add_argument("--no-progress", action="store_true", help="no progress bar")
+    folder.set_defaults(handler=workflows_cmd.process_images)
 
 
 def main(argv: list[str] | None = None) -> int:
