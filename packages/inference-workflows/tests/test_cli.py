@@ -94,3 +94,22 @@ def test_without_the_package_the_command_says_how_to_install_it(tmp_path):
             f"sys.exit(main(['workflows', 'run', {str(tmp_path / 's.json')!r}, '--image', 'x.jpg']))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "pip install visionhost-workflows" in run.stderr
+
+
+def test_the_readme_example_runs_as_documented(tmp_path, fixture_model_path, assets_dir):
+    """The README's commands, on the committed example and sample image, into a fresh model cache."""
+    from inference_core.store import ModelStore
+
+    cache = tmp_path / "cache"
+    ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), "shapes-detect/1")
+    _cli(cache, "models", "import", fixture_model_path("shapes-cls.onnx"), "--model-id", "shapes-classify/1")
+    example = assets_dir.parent / "packages" / "inference-workflows" / "examples" / "detect_crop_classify_count.json"
+    sample = assets_dir / "images" / "shapes-sample.jpg"
+    (result,) = json.loads(_cli(cache, "workflows", "run", example, "--image", sample).stdout)
+    assert result["count"] == len(result["shapes"]["predictions"]) == len(result["crop_classes"]) > 0
+    assert [item["class"] for item in result["shapes"]["predictions"]] == [c["top"] for c in result["crop_classes"]]
+    out = tmp_path / "out"
+    _cli(cache, "workflows", "process-images", sample.parent, "--spec", example, "--output", out)
+    (record,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert record["image"] == "shapes-sample.jpg" and record["count"] == result["count"]
+    assert cv2.imread(str(out / record["drawn"])).shape == cv2.imread(str(sample)).shape
