@@ -67,6 +67,8 @@ def test_the_page_shows_the_server_and_draws_the_samples_predictions(server, tmp
         wait.until(lambda b: b.find_element(By.ID, "server-version").text == info["version"])
         backends = browser.find_element(By.ID, "server-backends").text
         assert backends and all(name in backends for name in info["backends"])
+        plugins = browser.find_element(By.ID, "server-plugins").text
+        assert all(plugin["name"] in plugins for plugin in info.get("plugins", []))
         assert browser.find_element(By.LINK_TEXT, "API documentation (/docs)").get_attribute("href") \
             == server.url + "/docs"
         wait.until(lambda b: MODEL_ID in b.find_element(By.ID, "cached-models").text)

@@ -38,11 +38,15 @@ async function showInfo() {
   byId("server-name").textContent = info.name;
   byId("server-version").textContent = info.version;
   byId("server-backends").textContent = (info.backends || []).join(", ") || "none";
-  const plugins = info.plugins
-    ? Object.entries(info.plugins).map(([kind, names]) => `${kind}: ${[].concat(names).join(", ")}`)
-    : [];
-  byId("server-plugins").textContent = plugins.join("; ") || "built-ins only";
-  const problems = Object.entries(info.backend_problems || {}).map(([name, why]) => `${name}: ${why}`);
+  // /info's plugins: [{name, distribution, version, registers, error}], one per plugin
+  const plugins = (Array.isArray(info.plugins) ? info.plugins : []).map((plugin) =>
+    `${plugin.name}${plugin.version ? ` ${plugin.version}` : ""}${plugin.error ? ` (failed: ${plugin.error})` : ""}`);
+  byId("server-plugins").textContent = plugins.join(", ") || "none listed";
+  const problemEntries = Array.isArray(info.backend_problems)
+    ? info.backend_problems.map((problem) => ["", problem])
+    : Object.entries(info.backend_problems || {});
+  const problems = problemEntries.map(([name, why]) =>
+    `${name ? `${name}: ` : ""}${typeof why === "string" ? why : JSON.stringify(why)}`);
   const problemLine = byId("server-problems");
   problemLine.hidden = problems.length === 0;
   problemLine.textContent = problems.length ? `Unavailable: ${problems.join("; ")}` : "";
