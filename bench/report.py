@@ -86,7 +86,8 @@ def model_table(model: str, rows: list[dict]) -> list[str]:
             f"| {row['system']} | {row['route']} | {row['concurrency']} | {row['rps']:.2f} | "
             f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
             f"{row.get('cpu_per_request_ms', 0):.1f} | {row.get('peak_rss_mb', 0):.0f} | "
-            f"{ratio(row['rps'], best['rps']) if best else ''} | {versus_rf} | {row.get('foreign_cpu_pct', 0):.0f}% |"
+            f"{ratio(row['rps'], best['rps']) if best else ''} | {versus_rf} | "
+            f"{row.get('foreign_cpu_pct', 0):.0f}% |"
         )
     return lines + [""]
 

@@ -23,8 +23,14 @@ SAMPLE = REPO / "assets" / "images" / "shapes-sample.jpg"  # 640x480, a few colo
 MODEL_ID = "shapes-detect/1"
 #: Chromium's flags for a test: no sandbox (containers, root), nothing fetched in the background.
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,1400",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1400",
 )
 WAIT_SECONDS = 60
 
@@ -69,8 +75,10 @@ def test_the_page_shows_the_server_and_draws_the_samples_predictions(server, tmp
         assert backends and all(name in backends for name in info["backends"])
         plugins = browser.find_element(By.ID, "server-plugins").text
         assert all(plugin["name"] in plugins for plugin in info.get("plugins", []))
-        assert browser.find_element(By.LINK_TEXT, "API documentation (/docs)").get_attribute("href") \
+        assert (
+            browser.find_element(By.LINK_TEXT, "API documentation (/docs)").get_attribute("href")
             == server.url + "/docs"
+        )
         wait.until(lambda b: MODEL_ID in b.find_element(By.ID, "cached-models").text)
         Select(browser.find_element(By.ID, "model-id")).select_by_value(MODEL_ID)
         browser.find_element(By.ID, "image-file").send_keys(str(SAMPLE))
@@ -84,16 +92,26 @@ def test_the_page_shows_the_server_and_draws_the_samples_predictions(server, tmp
         assert len(answer["predictions"]) >= 3
         assert all(p["confidence"] >= 0.5 for p in answer["predictions"])
         # the same boxes as the server gives any client for this image and confidence
-        direct = server.client().post("/infer/object_detection", json={
-            "model_id": MODEL_ID, "confidence": 0.5,
-            "image": {"type": "base64", "value": base64.b64encode(SAMPLE.read_bytes()).decode()},
-        }).json()
+        direct = (
+            server.client()
+            .post(
+                "/infer/object_detection",
+                json={
+                    "model_id": MODEL_ID,
+                    "confidence": 0.5,
+                    "image": {"type": "base64", "value": base64.b64encode(SAMPLE.read_bytes()).decode()},
+                },
+            )
+            .json()
+        )
         assert [_box(p) for p in answer["predictions"]] == [_box(p) for p in direct["predictions"]]
         # the drawn JPEG came back and the browser decoded it at the image's size
-        size = wait.until(lambda b: b.execute_script(
-            "const img = document.getElementById('drawn');"
-            "return img.complete && img.naturalWidth ? [img.naturalWidth, img.naturalHeight] : null;"
-        ))
+        size = wait.until(
+            lambda b: b.execute_script(
+                "const img = document.getElementById('drawn');"
+                "return img.complete && img.naturalWidth ? [img.naturalWidth, img.naturalHeight] : null;"
+            )
+        )
         assert size == [640, 480]
         status = browser.find_element(By.ID, "infer-status").text
         assert status.startswith(f"{len(answer['predictions'])} predictions in"), status
@@ -108,8 +126,13 @@ def test_the_page_shows_the_server_and_draws_the_samples_predictions(server, tmp
 
 
 def _box(prediction: dict) -> tuple:
-    return (prediction["class"], round(prediction["x"]), round(prediction["y"]),
-            round(prediction["width"]), round(prediction["height"]))
+    return (
+        prediction["class"],
+        round(prediction["x"]),
+        round(prediction["y"]),
+        round(prediction["width"]),
+        round(prediction["height"]),
+    )
 
 
 def test_the_page_says_what_went_wrong_when_the_image_is_not_one(server, tmp_path):
@@ -125,8 +148,12 @@ def test_the_page_says_what_went_wrong_when_the_image_is_not_one(server, tmp_pat
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#model-id option[value='{MODEL_ID}']"))
         browser.find_element(By.ID, "image-file").send_keys(str(not_an_image))
         browser.find_element(By.ID, "submit").click()
-        status = wait.until(lambda b: b.find_element(By.ID, "infer-status").text.startswith("Error 400")
-                            and b.find_element(By.ID, "infer-status").text)
+        status = wait.until(
+            lambda b: (
+                b.find_element(By.ID, "infer-status").text.startswith("Error 400")
+                and b.find_element(By.ID, "infer-status").text
+            )
+        )
         assert "image" in status.lower()
         assert browser.find_element(By.ID, "predictions-json").text == ""
     finally:

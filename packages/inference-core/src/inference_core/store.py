@@ -80,8 +80,8 @@ class ModelStore:
     def task_of(self, model_id: str) -> str:
         """The model's task, from `model_type.json` when it says (no need to read the weights)."""
         filed = _read_json(self.model_dir(model_id) / "model_type.json", default={})
-        task = tasks.normalise_task(str(filed.get("project_task_type") or "")) if isinstance(filed, dict) else None
-        return task or self.read(model_id).task
+        named = filed.get("project_task_type") if isinstance(filed, dict) else None
+        return tasks.normalise_task(str(named or "")) or self.read(model_id).task
 
     def remove(self, model_id: str) -> None:
         directory = self.model_dir(model_id)
@@ -93,7 +93,9 @@ class ModelStore:
         directory = self.model_dir(model_id)
         weights = next((directory / name for name in WEIGHTS_FILES if (directory / name).is_file()), None)
         if weights is None:
-            raise ModelNotFoundError(f"Model {model_id!r} is not in the model cache. {self.import_hint(model_id)}")
+            raise ModelNotFoundError(
+                f"Model {model_id!r} is not in the model cache. {self.import_hint(model_id)}"
+            )
         environment_raw = _read_json(directory / "environment.json", default={})
         environment = parse_environment(environment_raw)
         file_metadata = read_onnx_metadata(weights) if weights.suffix == ".onnx" else {}
@@ -123,7 +125,9 @@ class ModelStore:
             )
         directory = self.model_dir(model_id)
         if directory.exists() and not overwrite:
-            raise InvalidInputError(f"Model {model_id!r} already exists; pass --overwrite (overwrite=True in Python) to replace it.")
+            raise InvalidInputError(
+                f"Model {model_id!r} already exists; pass --overwrite (overwrite=True in Python) to replace it."
+            )
         _write_model_directory(directory, onnx_path, _import_files(model_id, metadata, task, names))
         return self.read(model_id)
 

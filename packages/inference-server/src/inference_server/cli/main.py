@@ -28,7 +28,9 @@ def _add_server(commands) -> None:
     server = commands.add_parser("server", help="start, stop or check the server")
     actions = server.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="start the server (container if available, else local)")
-    start.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default: {DEFAULT_PORT})")
+    start.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default: {DEFAULT_PORT})"
+    )
     start.add_argument("--host", default="0.0.0.0", help="address to bind (or to publish the container on)")
     start.add_argument("--env-file", help="KEY=VALUE settings file")
     start.add_argument("--image", help="container image (default: the CPU image, GPU if one is visible)")
