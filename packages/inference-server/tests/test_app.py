@@ -138,3 +138,13 @@ def test_inference_without_batching_window(make_client, detector_cache):
     client = make_client(settings_for(detector_cache, batch_window_seconds=0.0))
     answer = client.post("/infer/object_detection", json={**INFER_BODY, "image": [INFER_BODY["image"]] * 2})
     assert answer.status_code == 200 and len(answer.json()) == 2
+
+
+def test_a_model_sent_to_another_tasks_route_is_told_which_route_is_its_own(make_client, detector_cache):
+    client = make_client(settings_for(detector_cache))
+    wrong = client.post("/infer/instance_segmentation", json=INFER_BODY)
+    assert wrong.status_code == 400
+    assert wrong.json()["message"] == (
+        f"Model '{DETECTOR_ID}' is an object-detection model, not instance-segmentation; "
+        "send it to /infer/object_detection."
+    )

@@ -23,8 +23,9 @@ def response_body(result: InferenceResult) -> dict[str, Any]:
 def check_task(model_task: str, route_task: str, model_id: str) -> None:
     if model_task != route_task:
         route = "/infer/" + TASK_ROUTES[model_task] if model_task in TASK_ROUTES else "the legacy route"
+        article = "an" if model_task[:1] in "aeiou" else "a"
         raise InvalidInputError(
-            f"Model {model_id!r} is a {model_task} model, not {route_task}; send it to {route}."
+            f"Model {model_id!r} is {article} {model_task} model, not {route_task}; send it to {route}."
         )
 
 
