@@ -269,3 +269,53 @@ def test_models_on_many_crops_batch_through_the_model(manager, scenes):
     singles = [classifier.infer(_decode(crop))[0].top for crop in result["crops"]]
     assert [item["top"] for item in result["c"]] == singles
     assert DETECTOR
+
+
+def test_slicer_and_stitch_find_objects_in_a_large_image(manager):
+    from scene_matching import match_scene
+
+    from inference_workflows.blocks.slicing import slice_offsets
+
+    scene = held_out_scenes(1, seed=913_000)[0]
+    big = cv2.resize(scene.image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    steps = [
+        step("roboflow_core/image_slicer@v2", "slicer", image="$inputs.image", slice_width=480, slice_height=480,
+             overlap_ratio_width=0.25, overlap_ratio_height=0.25),
+        step("roboflow_core/roboflow_object_detection_model@v2", "detect", images="$steps.slicer.slices",
+             model_id=DETECTOR, confidence=0.5),
+        step("roboflow_core/detections_stitch@v1", "stitch", reference_image="$inputs.image",
+             predictions="$steps.detect.predictions", overlap_filtering_strategy="nms", iou_threshold=0.3),
+    ]
+    result = _run(manager, steps, [output("stitched", "$steps.stitch.predictions"),
+                                   output("per_slice", "$steps.detect.predictions", "own"),
+                                   output("slices", "$steps.slicer.slices")], big)
+    height, width = big.shape[:2]
+    boxes = slice_offsets(width, height, 480, 480, 0.25, 0.25, keep_inside=True)
+    assert len(result["slices"]) == len(result["per_slice"]) == len(boxes)
+    assert all(_decode(item).shape[:2] == (480, 480) for item in result["slices"])
+    stitched = result["stitched"]
+    assert stitched["image"] == {"width": width, "height": height}
+    objects = [type(obj)(obj.class_id, obj.class_name, tuple(v * 2 for v in obj.box), obj.mask, obj.keypoints)
+               for obj in scene.objects]
+    found, missed, false_positives = match_scene(objects, stitched["predictions"], min_iou=0.5)
+    assert missed == 0 and found == len(objects)
+    assert all(item["parent_id"] == "image" for item in stitched["predictions"])
+    # overlapping slices saw some objects twice; stitching merged them
+    assert sum(len(item["predictions"]) for item in result["per_slice"]) >= len(stitched["predictions"])
+
+
+def test_bounding_rect_on_segmentation(manager, scenes):
+    steps = [
+        step("roboflow_core/roboflow_instance_segmentation_model@v1", "seg", images="$inputs.image",
+             model_id=SEGMENTER, confidence=0.5),
+        step("roboflow_core/bounding_rect@v1", "rect", predictions="$steps.seg.predictions"),
+    ]
+    result = _run(manager, steps, [output("rect", "$steps.rect.detections_with_rect")], scenes[0].image)
+    items = result["rect"]["predictions"]
+    assert len(items) == len(scenes[0].objects)
+    for item in items:
+        assert len(item["rect"]) == 4 and {"angle", "width", "height"} <= set(item)
+        corners = np.array(item["rect"], dtype=float)
+        sides = sorted(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1))
+        # as Roboflow serialises it, `width`/`height` become the rotated rectangle's sides
+        assert sorted([item["width"], item["height"]]) == pytest.approx([sides[0], sides[2]], abs=2.5)

@@ -23,6 +23,8 @@ class WorkflowSettings:
     specifications_dir: Path | None = None
     #: largest number of images one run may take.
     max_batch_size: int = 64
+    #: the request asked that sinks do nothing (`disable_sinks`), as Roboflow's server allows.
+    disable_sinks: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> WorkflowSettings:

@@ -57,3 +57,10 @@ def definition_error(step: str | None, field: str | None, problem: str) -> Workf
     if step is not None:
         where = f"Step {step!r}" + (f", field {field!r}" if field else "") + ": "
     return WorkflowDefinitionError(where + problem, step=step, field=field)
+
+
+class SinkNotAllowedError(WorkflowError):
+    """A sink block the server's settings keep switched off, or a target outside what they allow."""
+
+    status_code = 403
+    error_type = "SinkNotAllowedError"

@@ -84,7 +84,10 @@ def _run_step(step: CompiledStep, block: Block, state: ExecutionState) -> None:
         return
     try:
         results = block.run_many(calls)
-    except WorkflowError:
+    except WorkflowError as error:
+        if error.step is None:
+            error.step = step.name
+            error.message = f"Step {step.name!r}: {error.message}"
         raise
     except InferenceError as error:
         raise StepExecutionError(f"Step {step.name!r} failed: {error.message}", step.name, error.status_code) from error

@@ -4,6 +4,7 @@ package is installed (`build_router`), passing its model manager and its API-key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -75,9 +76,7 @@ def build_router(
         api_key = await key(request)
 
         def execute() -> dict:
-            run_settings = settings
-            if body.disable_sinks:
-                run_settings = WorkflowSettings(url_policy=settings.url_policy, max_batch_size=settings.max_batch_size)
+            run_settings = dataclasses.replace(settings, disable_sinks=True) if body.disable_sinks else settings
             runner = WorkflowRunner(spec, manager=manager(), api_key=api_key, settings=run_settings)
             outputs, trace = runner.run(body.inputs, excluded_fields=body.excluded_fields, profile=True)
             return {"outputs": outputs, "profiler_trace": trace if body.enable_profiling else None}
