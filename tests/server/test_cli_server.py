@@ -65,6 +65,18 @@ def test_start_status_infer_stop_without_a_container(model_cache, tmp_path):
             "infer", str(image), "--model-id", "nope/1", "--api-url", f"http://127.0.0.1:{port}", env=env
         )
         assert unknown.returncode == 1 and "404" in unknown.stderr
+        # options reach the server under the legacy names; 1 means 1.0 there too, not 1 %
+        strict = inference(
+            "infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}",
+            "--confidence", "1", "--overlap", "0.5", "--max-detections", "2", env=env,
+        )
+        assert strict.returncode == 0, strict.stderr
+        assert json.loads(strict.stdout)["predictions"] == []
+        capped = inference(
+            "infer", str(image), "--model-id", DETECTOR_ID, "--api-url", f"http://127.0.0.1:{port}",
+            "--confidence", "0.05", "--max-detections", "1", env=env,
+        )
+        assert capped.returncode == 0 and len(json.loads(capped.stdout)["predictions"]) == 1
     finally:
         stopped = inference("server", "stop", env=env)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout

@@ -285,7 +285,7 @@ HOSTILE = [
     # bad parameters
     ("confidence-7", v2_base64(valid_jpeg(), confidence=7), {400}),
     ("confidence-negative", v2_base64(valid_jpeg(), confidence=-0.1), {400}),
-    ("confidence-word", v2_base64(valid_jpeg(), confidence="high"), {400}),
+    ("confidence-word", v2_base64(valid_jpeg(), confidence="high"), {422}),
     ("iou-2", v2_base64(valid_jpeg(), iou_threshold=2), {400}),
     ("max-detections-0", v2_base64(valid_jpeg(), max_detections=0), {400}),
     ("max-detections-word", v2_base64(valid_jpeg(), max_detections="many"), {422}),

@@ -1,6 +1,11 @@
 import numpy as np
 import pytest
-from inference_core.errors import InvalidInputError, InvalidModelIdError
+from inference_core.errors import (
+    InvalidInputError,
+    InvalidModelIdError,
+    InvalidParameterError,
+    ParameterTypeError,
+)
 from inference_core.model_ids import parse_model_id
 from inference_core.models.nms import box_iou, non_max_suppression
 from inference_core.params import InferenceParams
@@ -32,6 +37,48 @@ def test_params_defaults_and_validation():
                 {"response_mask_format": "bitmap"}):
         with pytest.raises(InvalidInputError):
             InferenceParams.from_kwargs(**bad)
+
+
+def test_type_errors_are_422_and_range_errors_400_with_the_parameter_named():
+    with pytest.raises(ParameterTypeError) as wrong_type:
+        InferenceParams.from_kwargs(max_detections="many")
+    assert wrong_type.value.status_code == 422 and wrong_type.value.parameter == "max_detections"
+    with pytest.raises(InvalidParameterError) as out_of_range:
+        InferenceParams.from_kwargs(max_candidates=10**30)
+    assert out_of_range.value.status_code == 400
+    assert out_of_range.value.message.startswith("max_candidates must be a whole number from 1 to 1000000")
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("1", True), ("true", True), ("Yes", True), ("on", True), (True, True), (1, True),
+    ("0", False), ("false", False), ("NO", False), ("off", False), (False, False), (0, False),
+])
+def test_flags_accept_the_usual_spellings(word, expected):
+    assert InferenceParams.from_kwargs(class_agnostic_nms=word).class_agnostic_nms is expected
+
+
+@pytest.mark.parametrize("word", ["maybe", "2", "", 2, 0.5, [True]])
+def test_flags_refuse_the_rest(word):
+    with pytest.raises(ParameterTypeError):
+        InferenceParams.from_kwargs(visualize_predictions=word)
+
+
+def test_legacy_query_names_percent_rule_and_floor():
+    params = InferenceParams.from_legacy_query(
+        {"confidence": "40", "overlap": "50", "labels": "yes", "stroke": "3"}, visualize_predictions=True
+    )
+    assert (params.confidence, params.iou_threshold) == (0.4, 0.5)
+    assert params.visualization_labels and params.visualize_predictions
+    assert params.visualization_stroke_width == 3
+    assert InferenceParams.from_legacy_query({"confidence": "1"}).confidence == 0.01  # 1 %
+    assert InferenceParams.from_legacy_query({"confidence": "0"}).confidence == 0.01  # Roboflow's floor
+    assert InferenceParams.from_kwargs(confidence=0).confidence == 0.0  # no floor off the legacy route
+    # the JSON name is not the legacy route's: ignored there, as any unknown parameter
+    assert InferenceParams.from_legacy_query({"iou_threshold": "0.9"}).iou_threshold == 0.3
+    with pytest.raises(InvalidParameterError, match=r"^overlap must be a number from 0 to 1; got -5\.$"):
+        InferenceParams.from_legacy_query({"overlap": "-5"})
+    with pytest.raises(InvalidParameterError, match="got 700"):
+        InferenceParams.from_legacy_query({"confidence": "700"})
 
 
 @pytest.mark.parametrize("bad", ["a/b/c", "../../etc/passwd", "a/..", "", "/1", "proj/", "proj", "pro j/1", "a\\b/1"])

@@ -25,7 +25,9 @@ def test_parser_knows_every_command():
     start = parser.parse_args(["server", "start", "--port", "9100", "--local", "-v", "/a:/b", "-v", "/c:/d"])
     assert (start.port, start.local, start.volume) == (9100, True, ["/a:/b", "/c:/d"])
     infer = parser.parse_args(["infer", "x.jpg", "--model-id", "a/1", "--confidence", "0.5"])
-    assert (infer.image, infer.model_id, infer.confidence, infer.api_url) == ("x.jpg", "a/1", 0.5, None)
+    assert (infer.image, infer.model_id, infer.confidence, infer.api_url) == ("x.jpg", "a/1", "0.5", None)
+    overlap = parser.parse_args(["infer", "x.jpg", "--model-id", "a/1", "--overlap", "0.6"])
+    assert overlap.iou_threshold == "0.6" and overlap.max_detections is None
     assert parser.parse_args(["models", "remove", "a/1"]).model_id == "a/1"
     for command in (["server", "status"], ["server", "stop"], ["models", "list"]):
         assert callable(parser.parse_args(command).handler)
@@ -61,6 +63,15 @@ def test_models_import_list_infer_remove(tmp_path, capsys, monkeypatch, fixture_
     assert main(["infer", str(image), "--model-id", "mine/3"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["image"] == {"width": 64, "height": 64} and "predictions" in answer
+
+    # options come from core's parameter definitions and get the server's verdicts
+    assert main(["infer", str(image), "--model-id", "mine/3", "--confidence", "0.9", "--overlap", "0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["image"] == {"width": 64, "height": 64}
+    assert main(["infer", str(image), "--model-id", "mine/3", "--max-detections", "many"]) == 1
+    message = "Error: max_detections must be a whole number from 1 to 100000; got 'many'."
+    assert message in capsys.readouterr().err
+    assert main(["infer", str(image), "--model-id", "mine/3", "--confidence", "-1"]) == 1
+    assert "confidence must be a number from 0 to 1" in capsys.readouterr().err
 
     assert main(["models", "remove", "mine/3"]) == 0
     assert main(["models", "remove", "mine/3"]) == 1

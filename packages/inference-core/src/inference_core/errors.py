@@ -23,6 +23,20 @@ class InvalidInputError(InferenceError):
     status_code = 400
 
 
+class InvalidParameterError(InvalidInputError):
+    """An inference parameter of the right type outside its range or choices."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ParameterTypeError(InvalidParameterError):
+    """An inference parameter that cannot be read as its type (422, as request validation answers)."""
+
+    status_code = 422
+
+
 class ImageDecodeError(InvalidInputError):
     """The image bytes or array could not be turned into a picture."""
 

@@ -30,8 +30,6 @@ T = TypeVar("T")
 
 #: Image types a client may declare on the JSON routes.
 WIRE_IMAGE_TYPES = ("base64", "url", "numpy", "file")
-#: Widest line a drawing may ask for.
-MAX_STROKE = 100
 
 
 @dataclass(frozen=True)
@@ -86,15 +84,13 @@ class InferenceRunner:
         self,
         model_id: str,
         sources: list[Any],
-        options: dict[str, Any],
+        params: InferenceParams,
         started: float,
         inference_id: str | None = None,
         api_key: str | None = None,
     ) -> list[InferenceResult]:
         """One response per source, in order; `started` is when the request arrived."""
         self.check_batch_length(len(sources))
-        check_stroke(options.get("visualization_stroke_width"))
-        params = InferenceParams.from_kwargs(**options)
         model = await self.model(model_id, api_key=api_key)
         if self._batches(model):
             responses = await self._infer_batched(model, sources, params)
@@ -138,12 +134,6 @@ class InferenceRunner:
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def check_stroke(width: Any) -> None:
-    """OpenCV fails on absurd line widths; refuse them as bad input instead."""
-    if isinstance(width, (int, float)) and width > MAX_STROKE:
-        raise InvalidInputError(f"The stroke width must be at most {MAX_STROKE}, got {width}.")
 
 
 def _infer_at_once(model: VisionModel, sources: list[Any], params: InferenceParams) -> list[Any]:

@@ -1,14 +1,17 @@
 """Request bodies of the JSON routes, with Roboflow's field names and defaults.
 
-Unknown fields are ignored (newer clients send extra ones). Value checks that need a readable
-message (ranges, choices) are left to core's `InferenceParams`, which answers 400.
+Unknown fields are ignored (newer clients send extra ones). The inference parameters of each
+task's body come from core's one definition (`inference_core.params.PARAMETERS`), which also
+parses them: a value of the wrong type answers 422, one out of range 400, on every route.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from inference_core import tasks
+from inference_core.params import BY_NAME, InferenceParams, Parameter, parameters_for
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class ImageObject(BaseModel):
@@ -37,48 +40,38 @@ class RemoveModelRequest(BaseModel):
 
 
 class InferenceRequest(ModelRequest):
+    """What every task's request holds besides its parameters."""
+
     id: str | None = Field(None, description="becomes the response's inference_id")
     image: ImageObject | list[ImageObject]
-    disable_preproc_auto_orient: bool = False
-    disable_preproc_contrast: bool = False
-    disable_preproc_grayscale: bool = False
-    disable_preproc_static_crop: bool = False
-    visualize_predictions: bool = False
-    visualization_labels: bool = False
-    visualization_stroke_width: int = 1
 
     def images(self) -> list[dict[str, Any]]:
         items = self.image if isinstance(self.image, list) else [self.image]
         return [item.model_dump() for item in items]
 
-    def options(self) -> dict[str, Any]:
-        """The keyword arguments core's `InferenceParams.from_kwargs` reads."""
-        skip = {"id", "api_key", "model_id", "model_type", "image", "fix_batch_size"}
-        return {key: value for key, value in self.model_dump().items() if key not in skip}
+    def params(self) -> InferenceParams:
+        """The request's inference parameters, parsed once by their definitions in core."""
+        return InferenceParams.from_kwargs(
+            **{name: getattr(self, name) for name in type(self).model_fields if name in BY_NAME}
+        )
 
 
-class ObjectDetectionRequest(InferenceRequest):
-    confidence: float | str | None = Field(0.4, description="0..1, or 'best' / 'default'")
-    iou_threshold: float | None = 0.3
-    max_detections: int | None = 300
-    max_candidates: int | None = 3000
-    class_agnostic_nms: bool | None = False
-    class_filter: list[str] | None = None
-    fix_batch_size: bool | None = False
+def _parameter_field(parameter: Parameter) -> tuple[Any, Any]:
+    # Typed Any on purpose: core parses the value, so every route gives the same verdict and
+    # message; the OpenAPI schema still shows the parameter's type, range and default.
+    return (Any, Field(None, json_schema_extra=parameter.json_schema()))
 
 
-class InstanceSegmentationRequest(ObjectDetectionRequest):
-    mask_decode_mode: str | None = Field("accurate", description="accurate, fast or tradeoff")
-    tradeoff_factor: float | None = 0.0
-    response_mask_format: str | None = Field("polygon", description="polygon or rle")
+def request_model(name: str, task: str) -> type[InferenceRequest]:
+    """The JSON request body of `task`'s route: the common fields plus that task's parameters."""
+    fields = {parameter.name: _parameter_field(parameter) for parameter in parameters_for(task)}
+    return create_model(name, __base__=InferenceRequest, **fields)
 
 
-class KeypointsDetectionRequest(ObjectDetectionRequest):
-    keypoint_confidence: float | None = 0.0
-
-
-class ClassificationRequest(InferenceRequest):
-    confidence: float | str | None = Field(0.4, description="0..1, or 'best' / 'default'")
+ObjectDetectionRequest = request_model("ObjectDetectionRequest", tasks.OBJECT_DETECTION)
+InstanceSegmentationRequest = request_model("InstanceSegmentationRequest", tasks.INSTANCE_SEGMENTATION)
+KeypointsDetectionRequest = request_model("KeypointsDetectionRequest", tasks.KEYPOINT_DETECTION)
+ClassificationRequest = request_model("ClassificationRequest", tasks.CLASSIFICATION)
 
 
 class ModelDescription(BaseModel):

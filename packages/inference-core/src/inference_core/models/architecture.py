@@ -87,9 +87,12 @@ def build_model(
 def _unsupported_message(
     artifact: ModelArtifact, session: Session, architectures: list[type[ModelArchitecture]]
 ) -> str:
-    for_task = sorted(architecture.name for architecture in architectures if architecture.task == artifact.task)
+    for_task = sorted(item.name for item in architectures if item.task == artifact.task)
     shapes = ", ".join(str(tuple(spec.shape)) for spec in session.outputs)
     installed = ", ".join(for_task) if for_task else "none"
+    if not architectures:  # not even core's: the packages' entry points are missing
+        installed += "; no model architecture is registered at all: reinstall the packages"
+        installed += " (./scripts/setup.sh)"
     return (
         f"Unsupported model: model type {artifact.model_type!r} ({artifact.task}) of {artifact.model_id!r} "
         f"is not recognised by any installed model architecture (installed for {artifact.task}: "

@@ -12,7 +12,38 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+from inference_core.params import FLAG, PARAMETERS, InferenceParams, Parameter
+
 from inference_server.cli.http import post
+
+
+def cli_parameters() -> tuple[Parameter, ...]:
+    """The inference parameters `inference infer` offers: those the legacy route also takes."""
+    return tuple(parameter for parameter in PARAMETERS if parameter.cli and parameter.legacy_name)
+
+
+def add_parameter_options(parser) -> None:
+    """One option per parameter, from core's definition (name, default, help); `--overlap` too."""
+    for parameter in cli_parameters():
+        flags = [f"--{parameter.name.replace('_', '-')}"]
+        if parameter.legacy_name != parameter.name:
+            flags.append(f"--{parameter.legacy_name.replace('_', '-')}")
+        help_text = f"{parameter.description} Default: {parameter.default}."
+        if parameter.kind == FLAG:
+            parser.add_argument(
+                *flags, dest=parameter.name, action="store_true", default=None, help=help_text
+            )
+        else:
+            parser.add_argument(*flags, dest=parameter.name, default=None, metavar="VALUE", help=help_text)
+
+
+def given_parameters(args) -> dict[str, object]:
+    """The parameters set on the command line, as typed (core parses them)."""
+    return {
+        parameter.name: getattr(args, parameter.name)
+        for parameter in cli_parameters()
+        if getattr(args, parameter.name, None) is not None
+    }
 
 
 def infer(args) -> int:
@@ -28,15 +59,19 @@ def _infer_local(args) -> int:
     settings = CoreSettings.from_env()
     print(f"Loading {args.model_id} from {settings.model_cache_dir}...", file=sys.stderr, flush=True)
     model = build_manager(settings).get(args.model_id)
-    (response,) = model.infer(
-        _local_source(args.image), confidence=args.confidence, iou_threshold=args.overlap
-    )
+    (response,) = model.infer(_local_source(args.image), **given_parameters(args))
     print(json.dumps(response.to_dict(), indent=2))
     return 0
 
 
 def _infer_remote(args) -> int:
-    query = {"confidence": args.confidence, "overlap": args.overlap}
+    given = given_parameters(args)
+    parsed = InferenceParams.from_kwargs(**given)  # a bad value is refused here, as the server would
+    query = {}
+    for parameter in cli_parameters():
+        if parameter.name in given:
+            value = getattr(parsed, parameter.name, given[parameter.name])
+            query[parameter.legacy_name] = _query_text(parameter, value)
     if args.api_key:
         query["api_key"] = args.api_key
     body = b""
@@ -51,6 +86,15 @@ def _infer_remote(args) -> int:
         return 1
     print(json.dumps(json.loads(payload), indent=2))
     return 0
+
+
+def _query_text(parameter: Parameter, value: object) -> str:
+    """The value as the legacy route reads it: on that route 1 would mean 1 %, so 1.0 goes as 100."""
+    if value is True or value is False:
+        return str(value).lower()
+    if parameter.legacy_percent and value == 1.0:
+        return "100"
+    return str(value)
 
 
 def _local_source(image: str):

@@ -49,8 +49,7 @@ def _add_infer(commands) -> None:
     infer.add_argument("--model-id", required=True)
     infer.add_argument("--api-url", help="send to this server instead of running in-process")
     infer.add_argument("--api-key")
-    infer.add_argument("--confidence", type=float, default=0.4)
-    infer.add_argument("--overlap", type=float, default=0.3, help="NMS IoU threshold")
+    infer_cmd.add_parameter_options(infer)
     infer.set_defaults(handler=infer_cmd.infer)
 
 

@@ -28,6 +28,6 @@ def list_plugins(args) -> int:
         )
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     for row in rows:
-        print("  ".join(value.ljust(width) for value, width in zip(row[:3], widths)) + "  " + row[3])
+        print("  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
     failed = sum(1 for plugin in report if plugin["error"])
     return 1 if failed and args.strict else 0

@@ -24,12 +24,13 @@ async def run_inference(
     body: InferenceRequest, task: str, request: Request, state: ServerState
 ) -> JSONResponse:
     started = request_started(request)
+    params = body.params()
     images = [wire_image(item) for item in body.images()]
     state.runner.check_batch_length(len(images))
     api_key = await download_api_key(request, state)
     model = await state.runner.model(body.model_id, api_key=api_key)
     check_task(model.task, task, body.model_id)
-    results = await state.runner.infer(body.model_id, images, body.options(), started, body.id, api_key)
+    results = await state.runner.infer(body.model_id, images, params, started, body.id, api_key)
     payloads = [response_body(result) for result in results]
     return JSONResponse(payloads if isinstance(body.image, list) else payloads[0])
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from inference_core.errors import InvalidInputError
+from inference_core.params import InferenceParams, legacy_parameters
 from starlette.datastructures import UploadFile
 
 from inference_server.auth import download_api_key, require_api_key
@@ -21,12 +22,20 @@ router = APIRouter(tags=["legacy"], dependencies=[Depends(require_api_key)])
 
 FORMATS = ("json", "image", "image_and_json")
 IMAGE_TYPES = ("base64", "numpy")
-MIN_CONFIDENCE = 0.01
 
 
-def legacy_fraction(value: float) -> float:
-    """Roboflow's unit rule: values of 1 or more are percentages (`40` -> 0.4, `1` -> 0.01)."""
-    return value / 100.0 if value >= 1 else value
+def _documented_parameters() -> list[dict[str, Any]]:
+    """The inference parameters' OpenAPI entries, from core's one definition (legacy names)."""
+    documented = []
+    for parameter in legacy_parameters():
+        description = parameter.description
+        if parameter.legacy_percent:
+            description += " Values of 1 or more are percentages (40 means 0.4)."
+        schema = parameter.json_schema()
+        schema.pop("description", None)
+        documented.append({"name": parameter.legacy_name, "in": "query", "required": False,
+                           "description": description, "schema": schema})
+    return documented
 
 
 @router.get("/clear_cache", summary="Unload every model (legacy)")
@@ -42,54 +51,38 @@ async def start(dataset_id: str, version_id: str, request: Request, state: State
     return {"status": 200, "message": "inference session started from local memory."}
 
 
-@router.api_route("/{dataset_id}/{version_id}", methods=["GET", "POST"], summary="Infer (legacy route)")
+@router.api_route(
+    "/{dataset_id}/{version_id}",
+    methods=["GET", "POST"],
+    summary="Infer (legacy route)",
+    openapi_extra={"parameters": _documented_parameters()},
+)
 async def legacy_infer(
     request: Request,
     state: State,
     dataset_id: str,
     version_id: str,
-    confidence: float = Query(0.4, description="0-1, or 0-100 (values >= 1 are divided by 100)"),
-    overlap: float = Query(0.3, description="NMS IoU threshold; 0-1 or 0-100 like confidence"),
-    max_detections: int = 300,
     format: str = Query("json", description="json, image or image_and_json"),
     image: str | None = Query(None, description="URL of the image; the body is then ignored"),
     image_type: str = Query("base64", description="how the body is read: base64 or numpy"),
-    labels: bool = False,
-    stroke: int = 1,
-    keypoint_confidence: float = 0.0,
-    disable_preproc_auto_orient: bool = False,
-    disable_preproc_contrast: bool = False,
-    disable_preproc_grayscale: bool = False,
-    disable_preproc_static_crop: bool = False,
     api_key: str | None = None,  # read by the key checks; declared here for the OpenAPI docs
 ) -> Response:
+    """The inference parameters are read from the query by core's one parser (legacy names)."""
     started = request_started(request)
     if format not in FORMATS:
         raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}.")
+    params = InferenceParams.from_legacy_query(request.query_params, visualize_predictions=format != "json")
     source = await _image_source(request, image, image_type.lower())
-    options = {
-        "confidence": max(legacy_fraction(confidence), MIN_CONFIDENCE),
-        "iou_threshold": legacy_fraction(overlap),
-        "max_detections": max_detections,
-        "keypoint_confidence": keypoint_confidence,
-        "disable_preproc_auto_orient": disable_preproc_auto_orient,
-        "disable_preproc_contrast": disable_preproc_contrast,
-        "disable_preproc_grayscale": disable_preproc_grayscale,
-        "disable_preproc_static_crop": disable_preproc_static_crop,
-        "visualize_predictions": format != "json",
-        "visualization_labels": labels,
-        "visualization_stroke_width": stroke,
-    }
     model_id = f"{dataset_id}/{version_id}"
     api_key = await download_api_key(request, state)
-    (result,) = await state.runner.infer(model_id, [source], options, started, api_key=api_key)
+    (result,) = await state.runner.infer(model_id, [source], params, started, api_key=api_key)
     if format == "image":
         return Response(result.drawing(), media_type="image/jpeg")
     return JSONResponse(response_body(result))
 
 
 async def _image_source(request: Request, url: str | None, image_type: str) -> Any:
-    """Where the image comes from, first match wins (wire-format.md §2)."""
+    """Where the image comes from, first match wins: the `image` URL, a multipart `file`, the body."""
     if url:
         return {"type": "url", "value": url}
     content_type = request.headers.get("content-type")
