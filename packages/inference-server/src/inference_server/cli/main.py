@@ -7,7 +7,7 @@ import sys
 
 from inference_core.errors import InferenceError
 
-from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd, workflows_cmd
+from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd, video_cmd, workflows_cmd
 from inference_server.settings import DEFAULT_PORT
 
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_server(commands)
     _add_infer(commands)
+    _add_video(commands)
     _add_models(commands)
     _add_plugins(commands)
     _add_workflows(commands)
@@ -51,6 +52,22 @@ def _add_infer(commands) -> None:
     infer.add_argument("--api-key")
     infer_cmd.add_parameter_options(infer)
     infer.set_defaults(handler=infer_cmd.infer)
+
+
+def _add_video(commands) -> None:
+    video = commands.add_parser(
+        "video", help="run a model over a video file, stream or camera (needs visionhost-stream)"
+    )
+    video.add_argument("source", help="video file, rtsp/rtmp/http(s) URL, or a camera index such as 0")
+    video.add_argument("--model-id", required=True)
+    video.add_argument("--output", help="write the frames with predictions drawn to this video (.mp4, .avi)")
+    video.add_argument("--json", help="write predictions as JSON Lines, one object per frame (- for stdout)")
+    video.add_argument("--max-fps", type=float, help="at most this many frames a second (files: every n-th frame)")
+    video.add_argument("--confidence", type=float, default=0.4)
+    video.add_argument("--overlap", type=float, default=0.3, help="NMS IoU threshold")
+    video.add_argument("--api-key", help="registry key to download the model (default: ROBOFLOW_API_KEY)")
+    video.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    video.set_defaults(handler=video_cmd.video)
 
 
 def _add_models(commands) -> None:
