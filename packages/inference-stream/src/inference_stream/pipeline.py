@@ -134,11 +134,70 @@ class InferencePipeline:
         )
 
     @classmethod
-    def init_with_workflow(cls, *args: Any, **kwargs: Any) -> InferencePipeline:
-        raise NotImplementedError(
-            "InferencePipeline.init_with_workflow needs VisionHost's workflows package, which this "
-            "installation does not provide yet; use InferencePipeline.init(model_id=...) or "
-            "init_with_custom_logic(on_video_frame=...)."
+    def init_with_workflow(
+        cls,
+        video_reference: Any,
+        workflow_specification: dict | None = None,
+        workspace_name: str | None = None,
+        workflow_id: str | None = None,
+        api_key: str | None = None,
+        image_input_name: str = "image",
+        workflows_parameters: dict[str, Any] | None = None,
+        on_prediction: SinkHandler = None,
+        max_fps: float | None = None,
+        watchdog: PipelineWatchDog | None = None,
+        status_update_handlers: list[StatusUpdateHandler] | None = None,
+        source_buffer_filling_strategy: BufferFillingStrategy | None = None,
+        source_buffer_consumption_strategy: BufferConsumptionStrategy | None = None,
+        video_source_properties: dict | list[dict | None] | None = None,
+        video_metadata_input_name: str = "video_metadata",
+        batch_collection_timeout: float | None = None,
+        serialize_results: bool = False,
+        predictions_queue_size: int | None = None,
+        decoding_buffer_size: int | None = None,
+        model_manager: Any = None,
+        url_policy: UrlPolicy | None = None,
+        **unsupported: Any,
+    ) -> InferencePipeline:
+        """A pipeline running a workflow on every frame; `on_prediction` gets one output object per frame.
+
+        The specification is given inline or, by `workspace_name` and `workflow_id`, read from the
+        saved specifications folder (`WORKFLOWS_SPECIFICATIONS_DIR`). It is compiled (and its
+        errors raised) here, before any thread starts. Needs the `visionhost-workflows` package.
+        """
+        try:
+            from inference_stream.workflow_handler import WorkflowFrameHandler, load_specification
+
+            import inference_workflows  # noqa: F401
+        except ImportError as error:
+            raise ImportError(
+                "InferencePipeline.init_with_workflow needs the visionhost-workflows package "
+                '(pip install "./packages/inference-workflows" from the VisionHost repository).'
+            ) from error
+        handler = WorkflowFrameHandler(
+            load_specification(workflow_specification, workspace_name, workflow_id),
+            manager=model_manager,
+            api_key=api_key,
+            image_input_name=image_input_name,
+            video_metadata_input_name=video_metadata_input_name,
+            workflows_parameters=workflows_parameters,
+            serialize_results=serialize_results,
+        )
+        return cls.init_with_custom_logic(
+            video_reference=video_reference,
+            on_video_frame=handler,
+            on_prediction=on_prediction,
+            max_fps=max_fps,
+            watchdog=watchdog,
+            status_update_handlers=status_update_handlers,
+            source_buffer_filling_strategy=source_buffer_filling_strategy,
+            source_buffer_consumption_strategy=source_buffer_consumption_strategy,
+            video_source_properties=video_source_properties,
+            batch_collection_timeout=batch_collection_timeout,
+            predictions_queue_size=predictions_queue_size,
+            decoding_buffer_size=decoding_buffer_size,
+            url_policy=url_policy,
+            **unsupported,
         )
 
     @classmethod
