@@ -41,6 +41,15 @@ tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Py
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 EXAMPLES = read_examples(README)
+#: the packages', bench's, docker's ... READMEs: parsed only, like README.md's parse-only blocks
+OTHER_READMES = sorted(
+    path
+    for path in REPO.glob("*/**/README.md")
+    if not any(part.startswith(".") or part in ("node_modules",) for part in path.relative_to(REPO).parts)
+)
+ALL_EXAMPLES = EXAMPLES + [
+    example for path in OTHER_READMES for example in read_examples(path, str(path.relative_to(REPO)))
+]
 SAMPLE = REPO / "assets" / "images" / "shapes-sample.jpg"
 BUNDLED_MODEL = REPO / "assets" / "models" / "shapes-det-yolov8.onnx"
 #: what a terminal keeps from one command to the next
@@ -57,7 +66,7 @@ def _of(kind: str, language: str | None = None) -> list[Example]:
 # --- every example parses -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"line{e.line}-{e.kind}")
+@pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda e: f"{e.source}:{e.line}-{e.kind}")
 def test_every_example_parses(example: Example):
     if example.language == "python":
         compile(example.code, example.where, "exec")
@@ -68,7 +77,7 @@ def test_every_example_parses(example: Example):
 
 def test_the_readme_has_runnable_examples_of_each_kind_and_no_image_on_a_command_line():
     assert len(_of("server")) == 1 and _of("run", "shell") and _of("run", "python") and _of("install")
-    for example in EXAMPLES:
+    for example in ALL_EXAMPLES:
         # `$(base64 photo.jpg)` puts the whole image in argv: "Argument list too long" on real photos
         assert "$(base64" not in example.code, f"{example.where}: send the image on stdin or with @file"
 

@@ -26,14 +26,15 @@ class Example:
     kind: str
     language: str
     code: str
-    line: int  # 1-based line of the opening fence in README.md
+    line: int  # 1-based line of the opening fence
+    source: str = "README.md"
 
     @property
     def where(self) -> str:
-        return f"README.md:{self.line} ({self.kind} {self.language})"
+        return f"{self.source}:{self.line} ({self.kind} {self.language})"
 
 
-def read_examples(path: Path) -> list[Example]:
+def read_examples(path: Path, source: str = "README.md") -> list[Example]:
     lines = path.read_text(encoding="utf-8").splitlines()
     examples = []
     index = 0
@@ -44,13 +45,14 @@ def read_examples(path: Path) -> list[Example]:
             continue
         end = next((i for i in range(index + 1, len(lines)) if lines[i].startswith("```")), None)
         if end is None:
-            raise ValueError(f"README.md:{index + 1}: the code block is never closed")
+            raise ValueError(f"{source}:{index + 1}: the code block is never closed")
         language = LANGUAGES.get(opening.group(1).lower())
         if language:
             marker = MARKER.match(lines[index - 1]) if index > 0 else None
             kind = marker.group(1) if marker else "parse-only"
             if kind not in KINDS:
-                raise ValueError(f"README.md:{index}: unknown example kind {kind!r}; one of {KINDS}")
-            examples.append(Example(kind, language, "\n".join(lines[index + 1 : end]) + "\n", index + 1))
+                raise ValueError(f"{source}:{index}: unknown example kind {kind!r}; one of {KINDS}")
+            code = "\n".join(lines[index + 1 : end]) + "\n"
+            examples.append(Example(kind, language, code, index + 1, source))
         index = end + 1
     return examples
