@@ -323,11 +323,15 @@ def parse_args() -> argparse.Namespace:
         default=0.15,
         help="wait until other processes use less than this share of the CPUs",
     )
-    parser.add_argument("--max-wait-minutes", type=float, default=30.0)
+    parser.add_argument(
+        "--max-wait-minutes", type=float, default=None, help="default 30, or 1 with --quick"
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args()
     args.models = args.models.split(",")
     args.concurrency, args.concurrency_v2 = [1, 4, 16], [1, 4, 8, 16]
+    if args.max_wait_minutes is None:
+        args.max_wait_minutes = 1.0 if args.quick else 30.0
     if args.quick:
         args.duration, args.warmup = 5.0, 2.0
         args.concurrency = args.concurrency_v2 = [1, 16]
