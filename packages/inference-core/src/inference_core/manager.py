@@ -7,7 +7,9 @@ from collections import OrderedDict
 from typing import Any
 
 from inference_core.backend_selection import BackendSelector
-from inference_core.errors import InvalidInputError
+import numpy as np
+
+from inference_core.errors import InferenceError, InvalidInputError
 from inference_core.images import ImageLoader
 from inference_core.model_ids import parse_model_id
 from inference_core.models import ModelArchitecture, VisionModel, build_model
@@ -96,6 +98,20 @@ class ModelManager:
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
             return [model.describe() for model in self._models.values()]
+
+    def cached_models(self) -> dict[str, Any]:
+        """The model cache: its directory and every model in it, with its task or its problem."""
+        models = []
+        for model_id in self.store.list_models():
+            try:
+                models.append({"model_id": model_id, "task": self.store.task_of(model_id)})
+            except InferenceError as error:
+                models.append({"model_id": model_id, "task": None, "problem": error.message})
+        return {"cache_dir": str(self.store.cache_dir), "models": models}
+
+    def load_pickled_array(self, payload: bytes) -> np.ndarray:
+        """An image sent as `pickle.dumps(ndarray)`, read by the restricted unpickler, within limits."""
+        return self.image_loader.load_numpy_pickle_bytes(payload)
 
     def backend_report(self) -> dict[str, Any]:
         """The backends usable here (`available`) and why the others are not (`problems`)."""

@@ -95,7 +95,7 @@ class InferenceRunner:
         if self._batches(model):
             responses = await self._infer_batched(model, sources, params)
         else:  # one hop to the pool for the whole request
-            responses = await self.call(_infer_at_once, model, sources, params)
+            responses = await self.call(self._infer_at_once, model, sources, params)
         results = [InferenceResult(response) for response in responses]
         elapsed = time.perf_counter() - started
         for result in results:
@@ -118,12 +118,12 @@ class InferenceRunner:
         mode = self.settings.dynamic_batching
         if mode == "off" or model.batch_size is not None or self.settings.batch_window_seconds <= 0:
             return False
-        return mode == "on" or model.session.info.device.lower() != "cpu"
+        return mode == "on" or model.device.lower() != "cpu"
 
     async def _infer_batched(
         self, model: VisionModel, sources: list[Any], params: InferenceParams
     ) -> list[Any]:
-        prepared = await asyncio.gather(*(self.call(_prepare, model, source, params) for source in sources))
+        prepared = await asyncio.gather(*(self.call(self._prepare, model, source, params) for source in sources))
         outputs = await self.batcher.forward(model, [item.tensor for item in prepared])
         return await asyncio.gather(
             *(
@@ -132,19 +132,17 @@ class InferenceRunner:
             )
         )
 
+    def _infer_at_once(self, model: VisionModel, sources: list[Any], params: InferenceParams) -> list[Any]:
+        """Decode, pre-process, forward and post-process in the calling worker thread."""
+        prepared = [self._prepare(model, source, params) for source in sources]
+        outputs = model.forward([item.tensor for item in prepared])
+        return [model.finish(output, item, params) for output, item in zip(outputs, prepared, strict=True)]
+
+    def _prepare(self, model: VisionModel, source: Any, params: InferenceParams) -> PreparedImage:
+        """Decode and pre-process; the model keeps the original only when it is to be drawn."""
+        if isinstance(source, PickledArray):
+            source = self.manager.load_pickled_array(source.payload)
+        return model.prepare(source, params)
+
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _infer_at_once(model: VisionModel, sources: list[Any], params: InferenceParams) -> list[Any]:
-    """Decode, pre-process, forward and post-process in the calling worker thread."""
-    prepared = [_prepare(model, source, params) for source in sources]
-    outputs = model.forward([item.tensor for item in prepared])
-    return [model.finish(output, item, params) for output, item in zip(outputs, prepared, strict=True)]
-
-
-def _prepare(model: VisionModel, source: Any, params: InferenceParams) -> PreparedImage:
-    """Decode and pre-process; the model keeps the original only when it is to be drawn."""
-    if isinstance(source, PickledArray):
-        source = model.image_loader.load_numpy_pickle_bytes(source.payload)
-    return model.prepare(source, params)

@@ -60,6 +60,11 @@ class VisionModel(ABC):
         return self.artifact.model_id
 
     @property
+    def device(self) -> str:
+        """Where the model runs, as its backend names it (`cpu`, `cuda:0`, `GPU`)."""
+        return self.session.info.device
+
+    @property
     def class_names(self) -> list[str]:
         return self.artifact.class_names
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from fastapi import Request
+from inference_core import tasks
 from inference_core.errors import InvalidInputError
 
 from inference_server.metrics import REQUEST_STARTED_KEY
@@ -29,9 +30,10 @@ def check_task(model_task: str, route_task: str, model_id: str) -> None:
         )
 
 
+#: Each task (as core names it) -> its JSON route under /infer/, as Roboflow names them.
 TASK_ROUTES = {
-    "object-detection": "object_detection",
-    "instance-segmentation": "instance_segmentation",
-    "classification": "classification",
-    "keypoint-detection": "keypoints_detection",
+    tasks.OBJECT_DETECTION: "object_detection",
+    tasks.INSTANCE_SEGMENTATION: "instance_segmentation",
+    tasks.CLASSIFICATION: "classification",
+    tasks.KEYPOINT_DETECTION: "keypoints_detection",
 }

@@ -1,20 +1,17 @@
-"""The JSON inference routes `/infer/{task}`: one image object or a list of them."""
+"""The JSON inference routes `/infer/{task}`: one image object or a list of them.
 
-from __future__ import annotations
+One route per task in `TASK_ROUTES`, each taking that task's request model (built from core's
+parameter definitions). Annotations are evaluated here (no postponed annotations) so FastAPI
+sees each route's own body model.
+"""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from inference_server.auth import download_api_key, require_api_key
-from inference_server.routes.common import check_task, request_started, response_body
+from inference_server.routes.common import TASK_ROUTES, check_task, request_started, response_body
 from inference_server.runner import wire_image
-from inference_server.schemas import (
-    ClassificationRequest,
-    InferenceRequest,
-    InstanceSegmentationRequest,
-    KeypointsDetectionRequest,
-    ObjectDetectionRequest,
-)
+from inference_server.schemas import REQUEST_MODELS, InferenceRequest
 from inference_server.state import ServerState, State
 
 router = APIRouter(prefix="/infer", tags=["inference"], dependencies=[Depends(require_api_key)])
@@ -35,25 +32,14 @@ async def run_inference(
     return JSONResponse(payloads if isinstance(body.image, list) else payloads[0])
 
 
-@router.post("/object_detection", summary="Object detection on one image or a list")
-async def object_detection(body: ObjectDetectionRequest, request: Request, state: State) -> JSONResponse:
-    return await run_inference(body, "object-detection", request, state)
+def _add_task_route(task: str, route: str, body_model: type[InferenceRequest]) -> None:
+    async def infer_task(body: body_model, request: Request, state: State) -> JSONResponse:
+        return await run_inference(body, task, request, state)
+
+    infer_task.__name__ = route
+    summary = f"{task.replace('-', ' ').capitalize()} on one image or a list"
+    router.add_api_route(f"/{route}", infer_task, methods=["POST"], summary=summary)
 
 
-@router.post("/instance_segmentation", summary="Instance segmentation on one image or a list")
-async def instance_segmentation(
-    body: InstanceSegmentationRequest, request: Request, state: State
-) -> JSONResponse:
-    return await run_inference(body, "instance-segmentation", request, state)
-
-
-@router.post("/classification", summary="Classification on one image or a list")
-async def classification(body: ClassificationRequest, request: Request, state: State) -> JSONResponse:
-    return await run_inference(body, "classification", request, state)
-
-
-@router.post("/keypoints_detection", summary="Keypoint detection on one image or a list")
-async def keypoints_detection(
-    body: KeypointsDetectionRequest, request: Request, state: State
-) -> JSONResponse:
-    return await run_inference(body, "keypoint-detection", request, state)
+for _task, _route in TASK_ROUTES.items():
+    _add_task_route(_task, _route, REQUEST_MODELS[_task])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from inference_core.errors import InferenceError
-from inference_core.store import ModelStore
 
 from inference_server.auth import download_api_key, require_api_key
 from inference_server.schemas import AddModelRequest, RegistryResponse, RemoveModelRequest
@@ -20,17 +18,7 @@ def registry(state: State) -> dict:
 
 @router.get("/cache", summary="[ours] Models in the model cache (MODEL_CACHE_DIR), loaded or not")
 async def cache(state: State) -> dict:
-    return await state.runner.call(_cached_models, state.manager.store)
-
-
-def _cached_models(store: ModelStore) -> dict:
-    models = []
-    for model_id in store.list_models():
-        try:
-            models.append({"model_id": model_id, "task": store.task_of(model_id)})
-        except InferenceError as error:
-            models.append({"model_id": model_id, "task": None, "problem": error.message})
-    return {"cache_dir": str(store.cache_dir), "models": models}
+    return await state.runner.call(state.manager.cached_models)
 
 
 @router.post("/add", response_model=RegistryResponse, summary="Load a model (optionally pinned)")
