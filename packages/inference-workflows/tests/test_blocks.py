@@ -319,3 +319,33 @@ def test_bounding_rect_on_segmentation(manager, scenes):
         sides = sorted(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1))
         # as Roboflow serialises it, `width`/`height` become the rotated rectangle's sides
         assert sorted([item["width"], item["height"]]) == pytest.approx([sides[0], sides[2]], abs=2.5)
+
+
+def test_time_in_zone_counts_video_seconds_per_tracked_object(manager, scenes):
+    from inference_workflows import WorkflowRunner
+
+    scene = scenes[1]
+    frames = _moving_frames(scene, steps_count=4, shift=8)
+    height, width = frames[0].shape[:2]
+    zone = [[0, 0], [width, 0], [width, height], [0, height]]  # the whole frame: everyone is inside
+    workflow = spec(
+        [image_input()],
+        [DETECT,
+         step("roboflow_core/byte_tracker@v3", "track", image="$inputs.image", detections="$steps.detect.predictions"),
+         step("roboflow_core/time_in_zone@v2", "zone", image="$inputs.image",
+              detections="$steps.track.tracked_detections", zone=zone)],
+        [output("timed", "$steps.zone.timed_detections")],
+    )
+    runner = WorkflowRunner(workflow, manager=manager)
+    answers = []
+    for number, frame in enumerate(frames, start=1):
+        encoded = base64.b64encode(cv2.imencode(".png", frame)[1].tobytes()).decode()
+        metadata = {"video_identifier": "cam-1", "frame_number": number, "fps": 10, "comes_from_video_file": True,
+                    "frame_timestamp": "2026-01-01T00:00:00"}
+        answers.append(runner.run({"image": {"type": "base64", "value": encoded, "video_metadata": metadata}})[0])
+    first = {item["tracker_id"] for item in answers[0]["timed"]["predictions"]}
+    assert first and all(item["time_in_zone"] == 0 for item in answers[0]["timed"]["predictions"])
+    last = {item["tracker_id"]: item["time_in_zone"] for item in answers[-1]["timed"]["predictions"]}
+    # frames 1..4 at 10 fps: objects seen since frame 1 have been in the zone for 0.3 s
+    assert all(last[tracker_id] == pytest.approx(0.3) for tracker_id in first if tracker_id in last)
+    assert any(tracker_id in last for tracker_id in first)

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import deque
+from datetime import datetime
 from typing import Any
 
+import numpy as np
 import supervision as sv
 
+from inference_workflows import detections as D
 from inference_workflows import kinds as K
 from inference_workflows.blocks.base import Block, Field, Output, is_int, is_number
 from inference_workflows.images import WorkflowImage
@@ -163,4 +167,82 @@ def _check_line(value: Any) -> str | None:
     return None
 
 
-VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2]
+def _frame_time(source: WorkflowImage | dict | None) -> float:
+    """Seconds into the video: frame_number / fps for files, else the frame's timestamp."""
+    metadata = source.metadata() if isinstance(source, WorkflowImage) else (source or {})
+    fps = metadata.get("fps") or 0
+    if metadata.get("comes_from_video_file") and fps:
+        return float(metadata.get("frame_number", 0)) / float(fps)
+    stamp = metadata.get("frame_timestamp")
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    if isinstance(stamp, str):
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    if isinstance(stamp, (int, float)):
+        return float(stamp)
+    return time.time()
+
+
+class TimeInZoneV2(Block):
+    name = "roboflow_core/time_in_zone@v2"
+    title = "Time in Zone"
+    block_type = "analytics"
+    fields = (
+        Field("image", (K.IMAGE,), selector_only=True),
+        DETECTIONS_IN,
+        Field("zone", (K.LIST_OF_VALUES,), check=lambda v: _check_zone(v), type_hint="List[List[int]]"),
+        Field("triggering_anchor", (K.STRING,), "CENTER", type_hint="str"),
+        Field("remove_out_of_zone_detections", (K.BOOLEAN,), True, type_hint="bool"),
+        Field("reset_out_of_zone_detections", (K.BOOLEAN,), True, type_hint="bool"),
+    )
+    outputs = (Output("timed_detections", K.DETECTIONS),)
+
+    def __init__(self, step_name: str, context: Any) -> None:
+        super().__init__(step_name, context)
+        self._zones: dict[str, sv.PolygonZone] = {}
+        self._entered: dict[str, dict[int, float]] = {}
+
+    def run(self, image: WorkflowImage, detections: sv.Detections, zone: list, triggering_anchor: str,
+            remove_out_of_zone_detections: bool, reset_out_of_zone_detections: bool) -> dict:
+        if detections.tracker_id is None:
+            raise ValueError("time_in_zone needs tracked detections (run byte_tracker first).")
+        video, _ = _video_key(image)
+        polygon = self._zones.get(video)
+        if polygon is None:
+            problem = _check_zone(zone)
+            if problem:
+                raise ValueError(problem)
+            polygon = self._zones[video] = sv.PolygonZone(
+                polygon=np.array(zone), triggering_anchors=(sv.Position(triggering_anchor),))
+        entered = self._entered.setdefault(video, {})
+        now = _frame_time(image)
+        kept = []
+        for index, inside, tracker_id in zip(range(len(detections)), polygon.trigger(detections),
+                                             detections.tracker_id):
+            tracker_id = int(tracker_id)
+            if not inside and reset_out_of_zone_detections:
+                entered.pop(tracker_id, None)
+            if not inside and remove_out_of_zone_detections:
+                continue
+            row = detections[index : index + 1]
+            seconds = now - entered.setdefault(tracker_id, now) if inside else 0.0
+            row[D.TIME_IN_ZONE] = np.array([seconds], dtype=np.float64)
+            kept.append(row)
+        if not kept:
+            empty = detections[np.zeros(len(detections), dtype=bool)]
+            empty.metadata.update(detections.metadata)
+            return {"timed_detections": empty}
+        return {"timed_detections": sv.Detections.merge(kept)}
+
+
+def _check_zone(value: Any) -> str | None:
+    if not isinstance(value, list) or len(value) < 3:
+        return "zone must be a list of at least 3 points"
+    if any(not isinstance(point, (list, tuple)) or len(point) != 2 for point in value):
+        return "each point of zone must be a list of 2 coordinates"
+    if any(not isinstance(c, (int, float)) or isinstance(c, bool) for point in value for c in point):
+        return "each coordinate of zone must be a number"
+    return None
+
+
+VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2, TimeInZoneV2]
