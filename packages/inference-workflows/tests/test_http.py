@@ -150,3 +150,30 @@ def test_our_sdk_runs_workflows_sync_and_async(server, scenes, tmp_path):
         client.run_workflow(specification=spec([image_input()], [dict(DETECT, type="Nope")], []),
                             images={"image": images[0]})
     assert getattr(caught.value, "status_code", None) == 400
+
+
+def _without_ids(value):
+    """An answer with the per-run random parts (ids, timestamps, timings, JPEG bytes) left out."""
+    if isinstance(value, dict):
+        return {key: _without_ids(item) for key, item in value.items()
+                if key not in ("inference_id", "detection_id", "parent_id", "time", "frame_timestamp", "value",
+                               "video_identifier")}
+    if isinstance(value, list):
+        return [_without_ids(item) for item in value]
+    if isinstance(value, float):
+        return round(value, 3)
+    return value
+
+
+def test_in_process_answers_what_the_server_answers(client, manager, scenes):
+    from inference_workflows import run_workflow
+
+    images = [scene.image for scene in scenes[:2]]
+    local = run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": images}, manager=manager)
+    remote = client.post("/workflows/run", json={"specification": DETECT_CROP_CLASSIFY_COUNT,
+                                                 "inputs": {"image": [_png(image) for image in images]}})
+    assert _without_ids(remote.json()["outputs"]) == _without_ids(local)
+
+
+def _png(image) -> dict:
+    return {"type": "base64", "value": base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()}
