@@ -319,3 +319,42 @@ def test_the_runnable_examples_run_in_order_against_the_main_job(tmp_path):
     photo = cv2.imread(str(cwd / "photo.jpg"))
     assert drawn is not None and drawn.shape == photo.shape
     assert kept, "no README block activates the virtual environment"
+
+
+# --- the routes README.md names exist, with the methods it names ---------------------------------
+
+ROUTE_MENTION = re.compile(r"`(GET|POST|PUT|DELETE) (/[^`\s]*)`")
+
+
+def _mentioned_routes() -> list[tuple[str, str, bool]]:
+    """(method, concrete path, whether README wrote a placeholder) for each "`METHOD /path`" in
+    README.md; `a|b` alternatives expanded, `{placeholders}` filled in."""
+    found = []
+    for method, path in ROUTE_MENTION.findall(README.read_text(encoding="utf-8")):
+        head, _, last = path.rpartition("/")
+        for alternative in last.split("|"):
+            written = f"{head}/{alternative}"
+            found.append((method, re.sub(r"\{[^}]*\}", "x", written), "{" in written))
+    return found
+
+
+def test_routes_named_with_a_method_exist_with_that_method():
+    from inference_server.app import create_app
+    from inference_server.settings import ServerSettings
+
+    mentioned = _mentioned_routes()
+    assert ("GET", "/model/cache", False) in mentioned
+    app = create_app(ServerSettings.from_env({"MODEL_CACHE_DIR": "/nonexistent", "OFFLINE_MODE": "true"}))
+    served = []  # (pattern, only placeholders, methods), from the server's own OpenAPI document
+    for template, operations in app.openapi()["paths"].items():
+        segments = template.strip("/").split("/")
+        pattern = "/" + "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in segments)
+        only_placeholders = all(s.startswith("{") for s in segments)
+        served.append((pattern, only_placeholders, {method.upper() for method in operations}))
+    for method, path, placeholder in mentioned:
+        # a fixed path like /model/cache must not count as found through the legacy /{project}/{version}
+        methods = set().union(*[
+            found for pattern, generic, found in served
+            if re.fullmatch(pattern, path) and (placeholder or not generic)
+        ])
+        assert method in methods, f"README.md names `{method} {path}`; the server answers it with {methods}"

@@ -98,6 +98,9 @@ async function predict(event) {
     return;
   }
   status.textContent = `Asking ${option.value}…`;
+  const drawn = byId("drawn");
+  drawn.hidden = true;  // no stale answer next to a new question
+  byId("predictions-json").textContent = "";
   const body = {
     model_id: option.value,
     image: { type: "base64", value: await readAsBase64(file) },
@@ -115,7 +118,6 @@ async function predict(event) {
     status.textContent = `Error ${response.status}: ${answer.message}`;
     return;
   }
-  const drawn = byId("drawn");
   drawn.src = `data:image/jpeg;base64,${answer.visualization}`;
   drawn.hidden = false;
   const shown = { ...answer, visualization: `(${answer.visualization.length} base64 characters, drawn on the left)` };
