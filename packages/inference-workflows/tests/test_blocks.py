@@ -333,8 +333,10 @@ def test_time_in_zone_counts_video_seconds_per_tracked_object(manager, scenes):
         [DETECT,
          step("roboflow_core/byte_tracker@v3", "track", image="$inputs.image", detections="$steps.detect.predictions"),
          step("roboflow_core/time_in_zone@v2", "zone", image="$inputs.image",
-              detections="$steps.track.tracked_detections", zone=zone)],
-        [output("timed", "$steps.zone.timed_detections")],
+              detections="$steps.track.tracked_detections", zone=zone),
+         step("roboflow_core/velocity@v1", "speed", image="$inputs.image",
+              detections="$steps.track.tracked_detections", smoothing_alpha=1.0, pixels_per_meter=2.0)],
+        [output("timed", "$steps.zone.timed_detections"), output("moving", "$steps.speed.velocity_detections")],
     )
     runner = WorkflowRunner(workflow, manager=manager)
     answers = []
@@ -349,3 +351,15 @@ def test_time_in_zone_counts_video_seconds_per_tracked_object(manager, scenes):
     # frames 1..4 at 10 fps: objects seen since frame 1 have been in the zone for 0.3 s
     assert all(last[tracker_id] == pytest.approx(0.3) for tracker_id in first if tracker_id in last)
     assert any(tracker_id in last for tracker_id in first)
+    # the frames move everything 8 px right per frame, 10 frames a second: 80 px/s, 40 m/s at 2 px/m
+    moving = answers[-1]["moving"]["predictions"]
+    tracked_before = [item for item in moving if item["tracker_id"] in first]
+    assert tracked_before
+    previous = {item["tracker_id"]: item for item in answers[-2]["moving"]["predictions"]}
+    for item in tracked_before:
+        before = previous[item["tracker_id"]]
+        expected = [(item["x"] - before["x"]) / 0.1 / 2.0, (item["y"] - before["y"]) / 0.1 / 2.0]
+        assert item["velocity"] == pytest.approx(expected, abs=1e-6)
+        assert item["velocity"][0] == pytest.approx(40.0, abs=15.0)  # boxes jitter a pixel or two
+        assert item["speed"] == pytest.approx(float(np.hypot(*expected)))
+        assert item["smoothed_speed"] == pytest.approx(item["speed"])  # smoothing_alpha=1: no smoothing

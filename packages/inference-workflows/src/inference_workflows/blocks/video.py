@@ -245,4 +245,57 @@ def _check_zone(value: Any) -> str | None:
     return None
 
 
-VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2, TimeInZoneV2]
+class VelocityV1(Block):
+    """Per tracked object: velocity and speed between frames (pixels, or metres with
+    `pixels_per_meter`, per second of video), and their exponential moving average."""
+
+    name = "roboflow_core/velocity@v1"
+    title = "Velocity"
+    block_type = "analytics"
+    fields = (
+        Field("image", (K.IMAGE,), selector_only=True),
+        DETECTIONS_IN,
+        Field("smoothing_alpha", (K.FLOAT,), 0.5, is_number(0, 1), "float"),
+        Field("pixels_per_meter", (K.FLOAT,), 1.0, is_number(0), "float"),
+    )
+    outputs = (Output("velocity_detections", K.DETECTIONS),)
+
+    def __init__(self, step_name: str, context: Any) -> None:
+        super().__init__(step_name, context)
+        self._last: dict[str, dict[int, tuple[np.ndarray, float]]] = {}
+        self._smoothed: dict[str, dict[int, np.ndarray]] = {}
+
+    def run(self, image: WorkflowImage, detections: sv.Detections, smoothing_alpha: float,
+            pixels_per_meter: float) -> dict:
+        if detections.tracker_id is None:
+            raise ValueError("velocity needs tracked detections (run byte_tracker first).")
+        if not 0 < smoothing_alpha <= 1:
+            raise ValueError("smoothing_alpha must be between 0 (exclusive) and 1 (inclusive)")
+        if pixels_per_meter <= 0:
+            raise ValueError("pixels_per_meter must be greater than 0")
+        video, _ = _video_key(image)
+        now = _frame_time(image)
+        last = self._last.setdefault(video, {})
+        smoothed = self._smoothed.setdefault(video, {})
+        centres = np.stack([(detections.xyxy[:, 0] + detections.xyxy[:, 2]) / 2,
+                            (detections.xyxy[:, 1] + detections.xyxy[:, 3]) / 2], axis=1)
+        count = len(detections)
+        velocity, speed = np.zeros((count, 2)), np.zeros(count)
+        smooth_velocity, smooth_speed = np.zeros((count, 2)), np.zeros(count)
+        for index, tracker_id in enumerate(int(value) for value in detections.tracker_id):
+            current = np.zeros(2)
+            if tracker_id in last and now - last[tracker_id][1] > 0:
+                current = (centres[index] - last[tracker_id][0]) / (now - last[tracker_id][1])
+            average = current if tracker_id not in smoothed else (
+                smoothing_alpha * current + (1 - smoothing_alpha) * smoothed[tracker_id])
+            last[tracker_id] = (centres[index], now)
+            smoothed[tracker_id] = average
+            velocity[index], speed[index] = current / pixels_per_meter, np.linalg.norm(current) / pixels_per_meter
+            smooth_velocity[index] = average / pixels_per_meter
+            smooth_speed[index] = np.linalg.norm(average) / pixels_per_meter
+        detections.data[D.VELOCITY], detections.data[D.SPEED] = velocity, speed
+        detections.data[D.SMOOTHED_VELOCITY], detections.data[D.SMOOTHED_SPEED] = smooth_velocity, smooth_speed
+        return {"velocity_detections": detections}
+
+
+VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2, TimeInZoneV2, VelocityV1]
