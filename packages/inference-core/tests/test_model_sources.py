@@ -126,8 +126,9 @@ def test_folder_sources(tmp_path, registry, model, source):
     assert fetcher.ensure(MODEL_ID) is True
     assert store.read(MODEL_ID).class_names == model.classes
     assert not (store.model_dir(MODEL_ID) / "keypoints_metadata.json").exists()  # optional, absent
-    with pytest.raises(ModelNotFoundError, match="weights.onnx of model 'nothing/1'"):
+    with pytest.raises(ModelNotFoundError, match="weights.onnx of model 'nothing/1'") as missing:
         fetcher.ensure("nothing/1")
+    assert_names_cache_and_import_command(missing.value.message, store, "nothing/1")
     assert_cache_clean(store, "nothing/1", others=(MODEL_ID,))
 
 
@@ -160,6 +161,7 @@ def test_no_key_wrong_key_forbidden_key_and_unknown_model(tmp_path, registry):
     assert forbidden.value.status_code == 403
     with pytest.raises(ModelNotFoundError, match="no model 'missing/1'") as missing:
         fetcher.ensure("missing/1", api_key=GOOD_KEY)
+    assert_names_cache_and_import_command(missing.value.message, store, "missing/1")
     assert missing.value.status_code == 404
     assert registry.hits("ort") == 3  # 4xx are never retried
     assert_cache_clean(store)

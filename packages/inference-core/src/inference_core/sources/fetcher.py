@@ -63,7 +63,10 @@ class ModelFetcher:
         with model_lock(self.store.cache_dir, parsed):
             if self.store.has(str(parsed)):  # another thread or process fetched it meanwhile
                 return False
-            self._fetch(source, parsed, api_key, progress)
+            try:
+                self._fetch(source, parsed, api_key, progress)
+            except ModelNotFoundError as error:  # the registry has no such model: say where to file one
+                raise ModelNotFoundError(f"{error.message} {self.store.import_hint(str(parsed))}") from error
         cache.enforce_cap(self.store, self.settings.cache_max_bytes, [*keep, str(parsed)])
         return True
 
@@ -85,10 +88,7 @@ class ModelFetcher:
 
     def _fetch(self, source: ModelSource, model_id: ModelId, api_key: str | None,
                progress: ProgressCallback | None) -> None:
-        try:
-            package = source.describe(model_id, api_key)
-        except ModelNotFoundError as error:
-            raise ModelNotFoundError(f"{error.message} {self.store.import_hint(str(model_id))}") from error
+        package = source.describe(model_id, api_key)
         staging = cache.staging_dir(self.store.cache_dir, model_id)
         try:
             self._fill(source, staging, model_id, package, progress)
