@@ -41,6 +41,12 @@ class ImageDecodeError(InvalidInputError):
     """The image bytes or array could not be turned into a picture."""
 
 
+class UnsupportedImageFormatError(InvalidInputError):
+    """The bytes are an image format the server does not decode (ICO, PSD, HEIF, ...)."""
+
+    status_code = 415
+
+
 class ImageSourceNotAllowedError(InvalidInputError):
     """The image source is refused by policy (file paths disabled, URL blocked, pickles off)."""
 

@@ -20,7 +20,8 @@ MODEL_ALIASES: dict[str, str] = {
     "yolov8n-pose-640": "coco-pose/1",
 }
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# fullmatch, never `$`: `$` also matches before a trailing newline.
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def parse_model_id(model_id: str) -> ModelId:
     if not isinstance(model_id, str):
         raise InvalidModelIdError("Model id must be a string like 'project/1'.")
     parts = resolve_alias(model_id.strip()).split("/")
-    if len(parts) != 2 or not all(_SEGMENT.match(part) for part in parts):
+    if len(parts) != 2 or not all(_SEGMENT.fullmatch(part) for part in parts):
         raise InvalidModelIdError(
             f"Invalid model id {model_id!r}: expected 'project/version' made of letters, digits, "
             "'.', '_' and '-'."

@@ -35,7 +35,10 @@ class UrlPolicy:
     allow_non_global_addresses: bool = False
     whitelist: tuple[str, ...] = ()
     blacklist: tuple[str, ...] = ()
+    #: seconds to connect, and between received bytes.
     timeout_seconds: float = 10.0
+    #: seconds one whole fetch may take: redirects, connecting and every byte of the body.
+    deadline_seconds: float = 15.0
     max_redirects: int = 5
 
 
@@ -45,6 +48,10 @@ class ImageLimits:
 
     max_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 64_000_000
+    #: scans one progressive JPEG may have (each is a pass over the whole image).
+    max_jpeg_scans: int = 100
+    #: metadata chunks, segments, blocks or tags one image file may have (PNG, JPEG, GIF, TIFF).
+    max_image_chunks: int = 256
     allow_file_paths: bool = True
     allow_numpy: bool = True
 
@@ -106,6 +113,8 @@ class CoreSettings:
             image_limits=ImageLimits(
                 max_bytes=int(env.get("MAX_IMAGE_BYTES", str(ImageLimits.max_bytes))),
                 max_pixels=int(env.get("MAX_IMAGE_PIXELS", str(ImageLimits.max_pixels))),
+                max_jpeg_scans=int(env.get("MAX_JPEG_SCANS", str(ImageLimits.max_jpeg_scans))),
+                max_image_chunks=int(env.get("MAX_IMAGE_CHUNKS", str(ImageLimits.max_image_chunks))),
                 allow_file_paths=parse_bool(env.get("ALLOW_FILE_INPUT"), True),
                 allow_numpy=parse_bool(env.get("ALLOW_NUMPY_INPUT"), True),
             ),
@@ -118,6 +127,7 @@ class CoreSettings:
                 ),
                 whitelist=parse_list(env.get("WHITELISTED_DESTINATIONS_FOR_URL_INPUT")),
                 blacklist=parse_list(env.get("BLACKLISTED_DESTINATIONS_FOR_URL_INPUT")),
+                deadline_seconds=float(env.get("URL_INPUT_DEADLINE_SECONDS") or UrlPolicy.deadline_seconds),
             ),
             registry=_registry_settings(env),
         )

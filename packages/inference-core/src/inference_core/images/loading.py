@@ -14,12 +14,8 @@ import numpy as np
 from PIL import Image
 
 from inference_core.errors import ImageDecodeError, ImageSourceNotAllowedError
-from inference_core.images.decode import (
-    array_to_bgr,
-    check_byte_count,
-    decode_image_bytes,
-    pil_to_bgr,
-)
+from inference_core.images.decode import array_to_bgr, pil_to_bgr
+from inference_core.images.gate import check_byte_count, decode_image
 from inference_core.images.safe_pickle import load_numpy_pickle
 from inference_core.images.url_fetch import fetch_url
 from inference_core.settings import ImageLimits, UrlPolicy
@@ -47,7 +43,7 @@ class ImageLoader:
         if isinstance(source, Image.Image):
             return pil_to_bgr(source, self.limits, auto_orient)
         if isinstance(source, (bytes, bytearray, memoryview)):
-            return decode_image_bytes(bytes(source), self.limits, auto_orient)
+            return decode_image(bytes(source), self.limits, auto_orient)
         if isinstance(source, Path):
             return self._load_file(source, auto_orient)
         if isinstance(source, Mapping):
@@ -60,7 +56,7 @@ class ImageLoader:
         """Load a wire-format image declaration (`type` is case-insensitive)."""
         kind = str(kind).lower()
         if kind == "base64":
-            return decode_image_bytes(self._decode_base64(value), self.limits, auto_orient)
+            return decode_image(self._decode_base64(value), self.limits, auto_orient)
         if kind == "url":
             return self._load_url(_require_text(value, "url"), auto_orient)
         if kind == "numpy":
@@ -84,7 +80,7 @@ class ImageLoader:
         if stripped.lower().startswith(("http://", "https://")):
             return self._load_url(stripped, auto_orient)
         if _DATA_URI_PREFIX.match(stripped):
-            return decode_image_bytes(self._decode_base64(stripped), self.limits, auto_orient)
+            return decode_image(self._decode_base64(stripped), self.limits, auto_orient)
         looks_like_path = len(stripped) < 4096 and _looks_like_path(stripped)
         if looks_like_path and Path(stripped).expanduser().is_file():
             return self._load_file(Path(stripped).expanduser(), auto_orient)
@@ -94,11 +90,11 @@ class ImageLoader:
             if looks_like_path:
                 raise ImageDecodeError(f"Image file {stripped!r} does not exist.") from None
             raise
-        return decode_image_bytes(data, self.limits, auto_orient)
+        return decode_image(data, self.limits, auto_orient)
 
     def _load_url(self, url: str, auto_orient: bool) -> np.ndarray:
         data = fetch_url(url, self.url_policy, self.limits.max_bytes)
-        return decode_image_bytes(data, self.limits, auto_orient)
+        return decode_image(data, self.limits, auto_orient)
 
     def _load_file(self, path: Path, auto_orient: bool) -> np.ndarray:
         if not self.limits.allow_file_paths:
@@ -109,7 +105,7 @@ class ImageLoader:
             data = path.read_bytes()
         except (OSError, ValueError) as error:
             raise ImageDecodeError(f"Could not read image file {str(path)!r}.") from error
-        return decode_image_bytes(data, self.limits, auto_orient)
+        return decode_image(data, self.limits, auto_orient)
 
     def _load_numpy_pickle(self, payload: bytes) -> np.ndarray:
         if not self.limits.allow_numpy:
