@@ -69,8 +69,9 @@ def server(model_cache, tmp_path_factory) -> RunningServer:
 
 @pytest.fixture(scope="session")
 def permissive_server(model_cache, tmp_path_factory) -> RunningServer:
-    """A server allowed to fetch internal URLs (for the test image server on 127.0.0.1), but
-    with `localhost` and the metadata address on its deny list, so redirects can be checked."""
+    """A server allowed to fetch internal URLs (for the test image server on 127.0.0.2), but
+    with `localhost` (so every address it resolves to, 127.0.0.1 among them) and the metadata
+    address on its deny list, so redirects can be checked."""
     log_path = tmp_path_factory.mktemp("server-logs") / "permissive.log"
     running = start_server(
         {
@@ -98,7 +99,8 @@ def scene() -> SceneImage:
 
 @pytest.fixture(scope="session")
 def image_host(scene):
-    host = ThreadingHTTPServer(("127.0.0.1", 0), image_handler(scene.jpeg))
+    # 127.0.0.2, not 127.0.0.1: the permissive server's deny list holds `localhost`.
+    host = ThreadingHTTPServer(("127.0.0.2", 0), image_handler(scene.jpeg))
     threading.Thread(target=host.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{host.server_port}"
+    yield f"http://127.0.0.2:{host.server_port}"
     host.shutdown()

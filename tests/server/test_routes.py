@@ -278,9 +278,15 @@ def test_model_management_routes(client):
     assert entry["input_height"] > 0 and entry["input_width"] > 0
     assert client.get("/model/registry").json() == added
     assert client.post("/model/remove", json={"model_id": DETECTOR_ID}).json() == {"models": []}
-    assert client.get(f"/start/{DETECTOR_ID}").status_code == 200
+    # Roboflow answers these on GET; ours only on POST (another page cannot trigger them).
+    assert client.get(f"/start/{DETECTOR_ID}").status_code == 405
+    assert client.get("/model/registry").json() == {"models": []}
+    assert client.post(f"/start/{DETECTOR_ID}").status_code == 200
     assert [item["model_id"] for item in client.get("/model/registry").json()["models"]] == [DETECTOR_ID]
-    assert client.get("/clear_cache").json() == "Cache Cleared"
+    refused = client.get("/clear_cache")
+    assert refused.status_code == 405 and "POST" in refused.json()["message"]
+    assert len(client.get("/model/registry").json()["models"]) == 1
+    assert client.post("/clear_cache").json() == "Cache Cleared"
     assert client.get("/model/registry").json() == {"models": []}
 
 

@@ -104,10 +104,10 @@ def make_scene(seed: int, width: int = 640, height: int = 480) -> SceneImage:
 def image_handler(jpeg: bytes):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
-            port = self.server.server_port
+            host, port = self.server.server_address[:2]
             routes = {
                 "/scene.jpg": lambda: self._send(200, jpeg, "image/jpeg"),
-                "/redirect-to-scene": lambda: self._redirect(f"http://127.0.0.1:{port}/scene.jpg"),
+                "/redirect-to-scene": lambda: self._redirect(f"http://{host}:{port}/scene.jpg"),
                 "/redirect-to-localhost": lambda: self._redirect(f"http://localhost:{port}/scene.jpg"),
                 "/redirect-to-metadata": lambda: self._redirect("http://169.254.169.254/latest/meta-data/"),
                 "/not-an-image": lambda: self._send(200, b"<html>hello</html>", "text/html"),

@@ -15,8 +15,10 @@ from inference_core.manager import ModelManager
 import inference_server
 from inference_server.auth import download_api_key, require_api_key
 from inference_server.errors import install_error_handlers
+from inference_server.hosts import AllowedHostsMiddleware
 from inference_server.limits import BodySizeLimitMiddleware
 from inference_server.metrics import Metrics, MetricsMiddleware
+from inference_server.preflight import PreflightMiddleware
 from inference_server.routes import infer, info, legacy, models, page
 from inference_server.runner import InferenceRunner
 from inference_server.settings import ServerSettings
@@ -85,8 +87,11 @@ def app_from_env() -> FastAPI:
 
 
 def _add_middleware(app: FastAPI, settings: ServerSettings, metrics: Metrics) -> None:
-    # Added innermost first: the body cap sits inside metrics, so refusals are counted too.
+    # Added innermost first: the cheapest check runs first (Host, then the body cap, then key and
+    # batch length on JSON bodies), all inside metrics, so refusals are counted too.
+    app.add_middleware(PreflightMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
     if settings.cors_allowed_origins:
         app.add_middleware(
             CORSMiddleware,

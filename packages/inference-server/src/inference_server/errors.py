@@ -23,6 +23,12 @@ class UnauthorizedError(InferenceError):
     status_code = 401
 
 
+class MethodNotAllowedError(InferenceError):
+    """A state-changing route asked with GET."""
+
+    status_code = 405
+
+
 class NotReadyError(InferenceError):
     status_code = 503
 

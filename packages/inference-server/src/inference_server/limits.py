@@ -30,7 +30,7 @@ class BodySizeLimitMiddleware:
         if body is None:
             await self._refuse(send, None)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _read_capped(self, receive) -> bytes | None:
         """The whole body, or None once it passes the cap."""
@@ -74,7 +74,7 @@ def _content_length(scope) -> int | None:
     return None
 
 
-def _replay(body: bytes, receive):
+def replay_body(body: bytes, receive):
     sent = False
 
     async def replay_receive():

@@ -65,6 +65,8 @@ class InferenceRunner:
         self.settings = settings
         self.metrics = metrics
         self.executor = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="inference")
+        # URL downloads wait on other hosts: their own pool, so slow hosts cannot hold inference threads.
+        self.url_executor = ThreadPoolExecutor(settings.url_fetch_workers, thread_name_prefix="url-fetch")
         self.batcher = DynamicBatcher(
             self.executor, settings.batch_window_seconds, settings.max_dynamic_batch, metrics.observe_batch
         )
@@ -92,6 +94,7 @@ class InferenceRunner:
         """One response per source, in order; `started` is when the request arrived."""
         self.check_batch_length(len(sources))
         model = await self.model(model_id, api_key=api_key)
+        sources = await self._fetch_urls(sources)
         if self._batches(model):
             responses = await self._infer_batched(model, sources, params)
         else:  # one hop to the pool for the whole request
@@ -103,6 +106,17 @@ class InferenceRunner:
             result.response.inference_id = inference_id or str(uuid.uuid4())
         self.metrics.observe_inference(model.model_id, len(results))
         return results
+
+    async def _fetch_urls(self, sources: list[Any]) -> list[Any]:
+        """URL sources downloaded (in the URL pool) into encoded bytes; other sources as they are."""
+        loop = asyncio.get_running_loop()
+
+        async def fetched(source: Any) -> Any:
+            if isinstance(source, dict) and source.get("type") == "url":
+                return await loop.run_in_executor(self.url_executor, self.manager.image_loader.fetch, source["value"])
+            return source
+
+        return list(await asyncio.gather(*(fetched(source) for source in sources)))
 
     def check_batch_length(self, count: int) -> None:
         if count == 0:
@@ -146,3 +160,4 @@ class InferenceRunner:
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.url_executor.shutdown(wait=False, cancel_futures=True)

@@ -51,6 +51,12 @@ class ServerSettings:
     #: most images in one gathered forward pass.
     max_dynamic_batch: int = 16
     log_level: str = "info"
+    #: [ours] when non-empty, requests must name one of these in their Host header (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    #: [ours] threads that download image URLs, apart from inference so slow hosts cannot starve it.
+    url_fetch_workers: int = 4
+    #: [ours] let GET /clear_cache and GET /start/... change state, as Roboflow's server does.
+    legacy_get_state_changes: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -73,6 +79,9 @@ class ServerSettings:
             batch_window_seconds=max(0.0, _float(env, "DYNAMIC_BATCH_WINDOW_MS", 2.0) / 1000.0),
             max_dynamic_batch=max(1, _int(env, "DYNAMIC_BATCH_MAX_SIZE", 16)),
             log_level=(env.get("LOG_LEVEL") or "info").lower(),
+            allowed_hosts=tuple(host.lower() for host in parse_list(env.get("VISIONHOST_ALLOWED_HOSTS"))),
+            url_fetch_workers=max(1, _int(env, "URL_FETCH_WORKERS", 4)),
+            legacy_get_state_changes=parse_bool(env.get("LEGACY_GET_STATE_CHANGES"), False),
         )
 
 

@@ -67,6 +67,10 @@ class ImageLoader:
             return self.load(value, auto_orient)
         raise ImageDecodeError("Image declaration contains not recognised image type.")
 
+    def fetch(self, url: Any) -> bytes:
+        """Download a URL image's bytes under this loader's policy (no decoding)."""
+        return fetch_url(_require_text(url, "url"), self.url_policy, self.limits.max_bytes)
+
     def load_numpy_pickle_bytes(self, payload: bytes) -> np.ndarray:
         return self._load_numpy_pickle(payload)
 
@@ -93,8 +97,7 @@ class ImageLoader:
         return decode_image(data, self.limits, auto_orient)
 
     def _load_url(self, url: str, auto_orient: bool) -> np.ndarray:
-        data = fetch_url(url, self.url_policy, self.limits.max_bytes)
-        return decode_image(data, self.limits, auto_orient)
+        return decode_image(self.fetch(url), self.limits, auto_orient)
 
     def _load_file(self, path: Path, auto_orient: bool) -> np.ndarray:
         if not self.limits.allow_file_paths:

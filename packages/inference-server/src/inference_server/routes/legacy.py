@@ -14,6 +14,7 @@ from inference_core.params import InferenceParams, legacy_parameters
 from starlette.datastructures import UploadFile
 
 from inference_server.auth import download_api_key, require_api_key
+from inference_server.errors import MethodNotAllowedError
 from inference_server.routes.common import request_started, response_body
 from inference_server.runner import PickledArray
 from inference_server.state import State
@@ -38,14 +39,28 @@ def _documented_parameters() -> list[dict[str, Any]]:
     return documented
 
 
-@router.get("/clear_cache", summary="Unload every model (legacy)")
-async def clear_cache(state: State) -> str:
+def check_state_change_method(request: Request, state: State) -> None:
+    """Roboflow's server answers these state changes on GET; ours wants POST, so that another web
+    page (an image tag, a link) cannot trigger them, unless LEGACY_GET_STATE_CHANGES is on."""
+    if request.method == "GET" and not state.settings.legacy_get_state_changes:
+        raise MethodNotAllowedError(
+            f"{request.url.path} changes server state: send it as POST "
+            "(or set LEGACY_GET_STATE_CHANGES=true for Roboflow's GET)."
+        )
+
+
+@router.api_route("/clear_cache", methods=["GET", "POST"], summary="Unload every model (legacy; POST)")
+async def clear_cache(request: Request, state: State) -> str:
+    check_state_change_method(request, state)
     await state.runner.call(state.manager.clear)
     return "Cache Cleared"
 
 
-@router.get("/start/{dataset_id}/{version_id}", summary="Load a model (legacy)")
+@router.api_route(
+    "/start/{dataset_id}/{version_id}", methods=["GET", "POST"], summary="Load a model (legacy; POST)"
+)
 async def start(dataset_id: str, version_id: str, request: Request, state: State) -> dict:
+    check_state_change_method(request, state)
     api_key = await download_api_key(request, state)
     await state.runner.model(f"{dataset_id}/{version_id}", api_key=api_key)
     return {"status": 200, "message": "inference session started from local memory."}
