@@ -122,6 +122,8 @@ def _range_error(parameter: Parameter, shown: str, name: str) -> InvalidParamete
 def _show(number: float | None) -> str:
     if number is None:
         return "any"
+    if isinstance(number, int) and abs(number) >= 10**15:  # too large for float(): say its size
+        return f"a number of about {int(number.bit_length() * 0.30103)} digits"
     if float(number).is_integer() and abs(number) < 1e15:
         return str(int(number))
     return format(number, "g")
