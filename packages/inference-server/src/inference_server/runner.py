@@ -110,10 +110,11 @@ class InferenceRunner:
     async def _fetch_urls(self, sources: list[Any]) -> list[Any]:
         """URL sources downloaded (in the URL pool) into encoded bytes; other sources as they are."""
         loop = asyncio.get_running_loop()
+        fetch = self.manager.image_loader.fetch
 
         async def fetched(source: Any) -> Any:
             if isinstance(source, dict) and source.get("type") == "url":
-                return await loop.run_in_executor(self.url_executor, self.manager.image_loader.fetch, source["value"])
+                return await loop.run_in_executor(self.url_executor, fetch, source["value"])
             return source
 
         return list(await asyncio.gather(*(fetched(source) for source in sources)))
