@@ -1,5 +1,5 @@
 import pytest
-from inference_backend_onnx import OnnxBackend
+from inference_backend_onnx import OnnxBackend, OnnxSettings
 from inference_backend_onnx.providers import choose_providers
 from inference_core.backend_selection import build_backend_registry
 from inference_core.errors import BackendUnavailableError
@@ -44,3 +44,31 @@ def test_session_reports_providers_and_threads_setting(fixture_model_path):
     session = backend.load(fixture_model_path("shapes-det-yolov8.onnx"))
     assert session.info.providers[-1] == "CPUExecutionProvider"
     assert backend.describe()["providers"]
+
+
+@pytest.mark.parametrize("mode", ["throughput", "adaptive"])
+class TestOnnxBackendConformanceWithParallelSessions(BackendConformanceTests):
+    @pytest.fixture
+    def backend(self, mode):
+        return OnnxBackend(CoreSettings(), OnnxSettings(concurrency=mode))
+
+
+def test_concurrency_modes_open_one_session_per_core_and_a_wide_one(fixture_model_path):
+    import os
+
+    path = fixture_model_path("shapes-det-yolov8.onnx")
+    cores = os.cpu_count() or 1
+    latency = OnnxBackend(CoreSettings(), OnnxSettings(concurrency="latency")).load(path)
+    throughput = OnnxBackend(CoreSettings(), OnnxSettings(concurrency="throughput")).load(path)
+    adaptive = OnnxBackend(CoreSettings(), OnnxSettings(concurrency="adaptive")).load(path)
+    assert (latency.lanes.wide_count, latency.lanes.narrow_count) == (0, 1)
+    if cores > 1:
+        assert (throughput.lanes.wide_count, throughput.lanes.narrow_count) == (0, cores)
+        assert (adaptive.lanes.wide_count, adaptive.lanes.narrow_count) == (1, cores)
+
+
+def test_concurrency_setting_from_environment():
+    assert OnnxSettings.from_env({}).concurrency == "latency"
+    assert OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "Adaptive"}).concurrency == "adaptive"
+    with pytest.raises(ValueError, match="ONNXRUNTIME_CONCURRENCY"):
+        OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "many"})

@@ -70,3 +70,29 @@ def test_auto_prefers_openvino_on_a_cpu_only_machine():
     accelerated = {"CUDAExecutionProvider", "TensorrtExecutionProvider"} & set(onnxruntime.get_available_providers())
     assert chosen == ("onnx" if accelerated else "openvino")
     assert OnnxBackend.auto_rank() == (20 if accelerated else 5)
+
+
+class TestOpenVinoBackendConformanceAdaptive(BackendConformanceTests):
+    @pytest.fixture
+    def backend(self, tmp_path):
+        settings = OpenVinoSettings(cache_dir=tmp_path / "ov-cache", performance_hint="ADAPTIVE")
+        return OpenVinoBackend(CoreSettings(), settings)
+
+
+def test_adaptive_hint_has_a_latency_request_and_throughput_streams(tmp_path, fixture_model_path):
+    import numpy as np
+
+    path = fixture_model_path("shapes-det-yolov8.onnx")
+    cache = tmp_path / "ov-cache"
+    adaptive = OpenVinoBackend(CoreSettings(), OpenVinoSettings(cache_dir=cache, performance_hint="ADAPTIVE")).load(path)
+    latency = OpenVinoBackend(CoreSettings(), OpenVinoSettings(cache_dir=cache)).load(path)
+    assert adaptive.lanes.wide_count == 1 and adaptive.lanes.narrow_count >= 1
+    assert (latency.lanes.wide_count, latency.lanes.narrow_count) == (0, 1)
+    assert OpenVinoSettings.from_env({"OPENVINO_PERFORMANCE_HINT": "adaptive"}).performance_hint == "ADAPTIVE"
+    feed = {adaptive.inputs[0].name: np.random.default_rng(1).random((1, 3, 320, 320), dtype=np.float32)}
+    # the wide request (alone) and a narrow one (while the wide is held) give the same answer
+    alone = adaptive.run(feed)[0]
+    with adaptive.lanes.take():
+        beside = adaptive.run(feed)[0]
+    np.testing.assert_allclose(alone, beside, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(alone, latency.run(feed)[0], rtol=1e-4, atol=1e-4)

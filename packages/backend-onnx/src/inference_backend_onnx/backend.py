@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
+from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
+from inference_core.settings import CoreSettings
 
 from inference_backend_onnx.providers import choose_providers
+from inference_backend_onnx.settings import OnnxSettings
 
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64"}
 
@@ -20,20 +24,24 @@ def _onnxruntime():
 
 
 class OnnxSession(Session):
-    def __init__(self, session, providers: list[str]) -> None:
-        self._session = session
-        self.inputs = [_spec(node) for node in session.get_inputs()]
-        self.outputs = [_spec(node) for node in session.get_outputs()]
+    """One or more runtime sessions of one model; each call runs on a free one (see `Lanes`)."""
+
+    def __init__(self, lanes: Lanes, providers: list[str]) -> None:
+        with lanes.take() as session:
+            self.inputs = [_spec(node) for node in session.get_inputs()]
+            self.outputs = [_spec(node) for node in session.get_outputs()]
+        self.lanes = lanes
         self._output_names = [spec.name for spec in self.outputs]
         device = "cuda" if any(p in providers for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider")) else "cpu"
         self.info = SessionInfo(backend=OnnxBackend.name, device=device, providers=providers)
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         self.check_feeds(feeds)
-        try:
-            return self._session.run(self._output_names, feeds)
-        except Exception as error:
-            raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
+        with self.lanes.take() as session:
+            try:
+                return session.run(self._output_names, feeds)
+            except Exception as error:
+                raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
 
     def close(self) -> None:
         # Requests that already hold this model may still be running or queued: dropping the
@@ -49,6 +57,10 @@ class OnnxBackend(Backend):
     #: with a CUDA or TensorRT provider present, ONNX Runtime ranks first.
     auto_priority = 5
     accelerated_priority = 20
+
+    def __init__(self, settings: CoreSettings, onnx_settings: OnnxSettings | None = None) -> None:
+        super().__init__(settings)
+        self.onnx_settings = onnx_settings or OnnxSettings.from_env()
 
     @classmethod
     def auto_rank(cls) -> int:
@@ -77,19 +89,32 @@ class OnnxBackend(Backend):
     def load(self, path: Path) -> OnnxSession:
         if not path.is_file():
             raise ModelNotFoundError(f"Model file {path} does not exist.")
+        providers = self.providers()
+        concurrency = self.onnx_settings.concurrency
+        on_cpu_only = providers == ["CPUExecutionProvider"]
+        cores = os.cpu_count() or 1
+        if not on_cpu_only or concurrency == "latency" or cores == 1:
+            lanes = Lanes(narrow=[self._session(path, providers, self.settings.intra_op_threads)])
+        else:  # one single-threaded session per core for overlapping calls
+            narrow = [self._session(path, providers, 1) for _ in range(cores)]
+            wide = [self._session(path, providers, self.settings.intra_op_threads)] if concurrency == "adaptive" else []
+            lanes = Lanes(wide, narrow)
+        with lanes.take() as session:
+            chosen = session.get_providers()
+        return OnnxSession(lanes, chosen)
+
+    def _session(self, path: Path, providers: list[str], threads: int):
         runtime = _onnxruntime()
         options = runtime.SessionOptions()
-        if self.settings.intra_op_threads > 0:
-            options.intra_op_num_threads = self.settings.intra_op_threads
+        if threads > 0:
+            options.intra_op_num_threads = threads
         options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
         spinning = "1" if self.settings.intra_op_spinning else "0"
         options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
-        providers = self.providers()
         try:
-            session = runtime.InferenceSession(str(path), sess_options=options, providers=providers)
+            return runtime.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as error:  # ORT raises its own types for corrupt or unsupported files
             raise ModelArtifactError(f"ONNX Runtime cannot load {path.name}: {error}") from error
-        return OnnxSession(session, session.get_providers())
 
     def describe(self) -> dict[str, object]:
         runtime = _onnxruntime()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import queue
 from pathlib import Path
 
 import numpy as np
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
+from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
 
@@ -20,27 +20,28 @@ def _openvino():
 
 
 class OpenVinoSession(Session):
-    """A compiled model and a pool of infer requests, so concurrent calls run in parallel."""
+    """Compiled models and their infer requests, so concurrent calls run in parallel.
 
-    def __init__(self, compiled_model, device: str, pool_size: int) -> None:
+    Under the ADAPTIVE hint the requests of a LATENCY-compiled model are the wide lanes (all
+    cores, used by a call that runs alone) and those of a THROUGHPUT-compiled model the narrow
+    ones (one stream per core, used when calls overlap); otherwise one compiled model's requests.
+    """
+
+    def __init__(self, compiled_model, device: str, lanes: Lanes) -> None:
         self._compiled = compiled_model
         self.inputs = [_spec(port, index, "input") for index, port in enumerate(compiled_model.inputs)]
         self.outputs = [_spec(port, index, "output") for index, port in enumerate(compiled_model.outputs)]
-        self._requests: queue.Queue = queue.Queue()
-        for _ in range(max(pool_size, 1)):
-            self._requests.put(compiled_model.create_infer_request())
+        self.lanes = lanes
         self.info = SessionInfo(backend=OpenVinoBackend.name, device=device, providers=[device])
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         self.check_feeds(feeds)
-        request = self._requests.get()
-        try:
-            results = request.infer({spec.name: feeds[spec.name] for spec in self.inputs})
-            return [np.array(results[port], copy=True) for port in self._compiled.outputs]
-        except Exception as error:
-            raise BackendError(f"OpenVINO failed to run the model: {error}") from error
-        finally:
-            self._requests.put(request)
+        with self.lanes.take() as request:
+            try:
+                results = request.infer({spec.name: feeds[spec.name] for spec in self.inputs})
+                return [np.array(results[index], copy=True) for index in range(len(self.outputs))]
+            except Exception as error:
+                raise BackendError(f"OpenVINO failed to run the model: {error}") from error
 
     def close(self) -> None:
         # As for ONNX Runtime: in-flight requests keep using the compiled model; it is freed
@@ -73,20 +74,34 @@ class OpenVinoBackend(Backend):
     def load(self, path: Path) -> OpenVinoSession:
         if not path.is_file() or (path.suffix.lower() == ".xml" and not path.with_suffix(".bin").is_file()):
             raise ModelNotFoundError(f"Model file {path} (and for IR, its .bin) does not exist.")
-        core = self._openvino_core()
         options = self.openvino_settings
-        config = {"PERFORMANCE_HINT": options.performance_hint}
+        try:
+            model = self._openvino_core().read_model(str(path))
+            if options.performance_hint == "ADAPTIVE":
+                wide = self._compile(model, "LATENCY")
+                narrow = self._compile(model, "THROUGHPUT")
+                lanes = Lanes(self._requests(wide, 1), self._requests(narrow, options.infer_requests))
+            else:
+                wide = self._compile(model, options.performance_hint)
+                lanes = Lanes(narrow=self._requests(wide, options.infer_requests))
+        except Exception as error:  # OpenVINO raises RuntimeError for corrupt or unsupported files
+            raise ModelArtifactError(f"OpenVINO cannot load {path.name}: {error}") from error
+        return OpenVinoSession(wide, options.device, lanes)
+
+    def _compile(self, model, hint: str):
+        options = self.openvino_settings
+        config = {"PERFORMANCE_HINT": hint}
         if options.inference_precision and options.device.upper() in ("CPU", "GPU"):
             config["INFERENCE_PRECISION_HINT"] = options.inference_precision
         if self.settings.intra_op_threads > 0 and options.device.upper() == "CPU":
             config["INFERENCE_NUM_THREADS"] = self.settings.intra_op_threads
-        try:
-            model = core.read_model(str(path))
-            compiled = core.compile_model(model, options.device, config)
-        except Exception as error:  # OpenVINO raises RuntimeError for corrupt or unsupported files
-            raise ModelArtifactError(f"OpenVINO cannot load {path.name}: {error}") from error
-        pool_size = options.infer_requests or compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
-        return OpenVinoSession(compiled, options.device, int(pool_size))
+        return self._openvino_core().compile_model(model, options.device, config)
+
+    @staticmethod
+    def _requests(compiled, count: int) -> list:
+        """`count` infer requests, or as many as the compiled model's hint says keep it busy."""
+        count = count or int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        return [compiled.create_infer_request() for _ in range(max(count, 1))]
 
     def describe(self) -> dict[str, object]:
         openvino = _openvino()

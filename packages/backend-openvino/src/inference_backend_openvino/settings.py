@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PERFORMANCE_HINTS = ("LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT")
+#: OpenVINO's own hints, and ours: ADAPTIVE compiles the model twice, LATENCY for a call that runs
+#: alone and THROUGHPUT (one stream per core) for calls that overlap (see inference_core.lanes).
+PERFORMANCE_HINTS = ("LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT", "ADAPTIVE")
 
 
 @dataclass(frozen=True)
