@@ -75,3 +75,30 @@ def test_tensor_is_rgb_nchw_unit_scaled():
     assert (tensor[:, 2] == 1.0).all() and (tensor[:, 0] == 0.0).all()
     normalised = images_to_tensor([image], mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
     assert (normalised[:, 2] == 1.0).all() and (normalised[:, 0] == -1.0).all()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PreprocessingConfig(resize_mode="Fit (grey edges) in", ultralytics_padding=True),
+        PreprocessingConfig(resize_mode="Fit (black edges) in"),
+        PreprocessingConfig(static_crop=StaticCrop(10, 20, 90, 70)),
+    ],
+    ids=["ultralytics-letterbox", "roboflow-letterbox", "stretch-with-static-crop"],
+)
+def test_an_image_decoded_at_reduced_size_gets_the_full_size_geometry(config):
+    """Reduced-resolution decoding: sizes, crops and pads come from the original size, so boxes map
+    back to original pixels exactly as for the full decode, and the pixels barely differ."""
+    import cv2
+
+    rows, columns = np.mgrid[0:1080, 0:1920]
+    full = np.dstack([(rows * 255 // 1080), (columns * 255 // 1920), ((rows + columns) % 256)]).astype(np.uint8)
+    cv2.circle(full, (700, 500), 200, (20, 200, 60), -1)
+    quarter = cv2.resize(full, (480, 270), interpolation=cv2.INTER_AREA)
+    from_full, full_transform = preprocess_image(full, config, 320, 320)
+    from_quarter, quarter_transform = preprocess_image(quarter, config, 320, 320, original_size=(1920, 1080))
+    assert quarter_transform == full_transform
+    assert from_quarter.shape == from_full.shape
+    assert np.abs(from_quarter.astype(int) - from_full.astype(int)).mean() < 3.0
+    box = np.array([[40.0, 100.0, 200.0, 220.0]])
+    np.testing.assert_allclose(quarter_transform.to_original(box), full_transform.to_original(box))

@@ -95,17 +95,32 @@ def preprocess_image(
     input_width: int,
     input_height: int,
     flags: PreprocessingFlags = PreprocessingFlags(),
+    original_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, ImageTransform]:
-    """Crop, adjust and resize a BGR uint8 image to the network size (still BGR uint8)."""
-    original_height, original_width = image.shape[:2]
-    crop_x, crop_y = 0, 0
+    """Crop, adjust and resize a BGR uint8 image to the network size (still BGR uint8).
+
+    `original_size` (width, height) is given when `image` was decoded at a reduced size: every
+    size, crop and padding is then computed from the original size, exactly as for the full
+    image, and only the pixels come from the smaller one, so the transform maps results back to
+    original pixels.
+    """
+    decoded_height, decoded_width = image.shape[:2]
+    original_width, original_height = original_size or (decoded_width, decoded_height)
+    ratio_x, ratio_y = decoded_width / original_width, decoded_height / original_height
+    crop_x, crop_y, crop_width, crop_height = 0, 0, original_width, original_height
     if config.static_crop is not None and not flags.disable_static_crop:
-        image, crop_x, crop_y = apply_static_crop(image, config.static_crop)
+        box = static_crop_box(original_width, original_height, config.static_crop)
+        if box is not None:
+            crop_x, crop_y, crop_right, crop_bottom = box
+            crop_width, crop_height = crop_right - crop_x, crop_bottom - crop_y
+            image = image[
+                round(crop_y * ratio_y) : max(round(crop_bottom * ratio_y), round(crop_y * ratio_y) + 1),
+                round(crop_x * ratio_x) : max(round(crop_right * ratio_x), round(crop_x * ratio_x) + 1),
+            ]
     if config.contrast and not flags.disable_contrast:
         image = apply_contrast(image, config.contrast)
     if config.grayscale and not flags.disable_grayscale:
         image = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    crop_height, crop_width = image.shape[:2]
     colour = config.letterbox_colour
     if colour is None:
         resized = cv2.resize(image, (input_width, input_height), interpolation=cv2.INTER_LINEAR)
@@ -113,7 +128,7 @@ def preprocess_image(
         pad_x = pad_y = 0.0
     else:
         resized, scale, pad_x, pad_y = letterbox(
-            image, input_width, input_height, colour, config.ultralytics_padding
+            image, input_width, input_height, colour, config.ultralytics_padding, (crop_width, crop_height)
         )
         scale_x = scale_y = scale
     transform = ImageTransform(
@@ -129,9 +144,14 @@ def letterbox(
     height: int,
     colour: tuple[int, int, int],
     ultralytics_padding: bool = False,
+    source_size: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, float, float, float]:
-    """Resize keeping aspect ratio and pad to (width, height); returns image, scale, pads."""
-    source_height, source_width = image.shape[:2]
+    """Resize keeping aspect ratio and pad to (width, height); returns image, scale, pads.
+
+    The scale and pads come from `source_size` (width, height) when given (the image's size
+    before a reduced-resolution decode), else from the image itself.
+    """
+    source_width, source_height = source_size or (image.shape[1], image.shape[0])
     scale = min(width / source_width, height / source_height)
     if ultralytics_padding:
         new_width, new_height = round(source_width * scale), round(source_height * scale)
@@ -141,7 +161,7 @@ def letterbox(
         new_width, new_height = int(source_width * scale), int(source_height * scale)
         left, top = (width - new_width) // 2, (height - new_height) // 2
     new_width, new_height = max(new_width, 1), max(new_height, 1)
-    if (new_width, new_height) != (source_width, source_height):
+    if (new_width, new_height) != (image.shape[1], image.shape[0]):
         image = cv2.resize(image, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
     padded = cv2.copyMakeBorder(
         image, top, height - new_height - top, left, width - new_width - left,
@@ -150,13 +170,13 @@ def letterbox(
     return padded, scale, float(left), float(top)
 
 
-def apply_static_crop(image: np.ndarray, crop: StaticCrop) -> tuple[np.ndarray, int, int]:
-    height, width = image.shape[:2]
+def static_crop_box(width: int, height: int, crop: StaticCrop) -> tuple[int, int, int, int] | None:
+    """The crop as pixel bounds (x_min, y_min, x_max, y_max), or None when it is empty."""
     x_min, x_max = int(crop.x_min / 100 * width), int(crop.x_max / 100 * width)
     y_min, y_max = int(crop.y_min / 100 * height), int(crop.y_max / 100 * height)
     if x_max <= x_min or y_max <= y_min:
-        return image, 0, 0
-    return image[y_min:y_max, x_min:x_max], x_min, y_min
+        return None
+    return x_min, y_min, x_max, y_max
 
 
 def apply_contrast(image: np.ndarray, contrast_type: str) -> np.ndarray:

@@ -141,9 +141,12 @@ class YoloDetector(VisionModel):
         """Per-candidate values after the class scores in this artifact's output."""
         return cls.extra_values
 
-    def preprocess(self, image: np.ndarray, params: InferenceParams) -> PreparedImage:
+    def preprocess(
+        self, image: np.ndarray, params: InferenceParams, original_size: tuple[int, int] | None = None
+    ) -> PreparedImage:
         resized, transform = preprocess_image(
-            image, self.artifact.environment.preprocessing, self.input_width, self.input_height, params.flags
+            image, self.artifact.environment.preprocessing, self.input_width, self.input_height, params.flags,
+            original_size,
         )
         return PreparedImage(images_to_tensor([resized]), transform)
 
