@@ -42,6 +42,9 @@ def create_app(settings: ServerSettings | None = None, manager: ModelManager | N
         finally:
             preload.cancel()
             state.runner.shutdown()
+            stream_pipelines = getattr(app.state, "stream_pipelines", None)
+            if stream_pipelines is not None:  # their worker processes end with the server
+                await asyncio.to_thread(stream_pipelines.shutdown)
 
     app = FastAPI(
         title="VisionHost Inference Server",
@@ -57,6 +60,7 @@ def create_app(settings: ServerSettings | None = None, manager: ModelManager | N
     app.include_router(models.router)
     app.include_router(infer.router)
     _mount_workflows(app, state)
+    _mount_stream_api(app, state)
     if settings.legacy_route_enabled:
         app.include_router(legacy.router)
     _add_middleware(app, settings, metrics)
@@ -79,6 +83,26 @@ def _mount_workflows(app: FastAPI, state: ServerState) -> None:
         settings, url_policy=state.settings.core.url_policy, max_batch_size=state.settings.max_batch_size
     )
     app.include_router(build_router(lambda: state.manager, [require_api_key], api_key, settings))
+
+
+def _mount_stream_api(app: FastAPI, state: ServerState) -> None:
+    """`/inference_pipelines/...` (Roboflow's stream API), when ENABLE_STREAM_API is set and the
+    optional visionhost-stream and visionhost-workflows packages are installed."""
+    import os
+
+    if os.environ.get("ENABLE_STREAM_API", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return
+    try:
+        import inference_workflows  # noqa: F401  (stream pipelines run workflows)
+        from inference_stream.stream_api.http import build_router
+        from inference_stream.stream_api.manager import PipelineManager
+    except ImportError:
+        logger.warning("ENABLE_STREAM_API is set but visionhost-stream or visionhost-workflows is missing.")
+        return
+    limit = int(os.environ.get("STREAM_MANAGER_MAX_ACTIVE_PIPELINES", "8"))
+    manager = PipelineManager(state.settings.core, max_pipelines=limit)
+    app.state.stream_pipelines = manager
+    app.include_router(build_router(lambda: manager, [require_api_key]))
 
 
 def app_from_env() -> FastAPI:
