@@ -29,6 +29,15 @@ def initialise_payload(reference, **video) -> dict:
 
 
 @pytest.fixture(scope="module")
+def server(model_cache, tmp_path_factory):
+    """A default server: the stream API off."""
+    running = start_server({"MODEL_CACHE_DIR": str(model_cache), "OFFLINE_MODE": "true"},
+                           tmp_path_factory.mktemp("stream-api-off") / "server.log")
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
 def stream_server(model_cache, tmp_path_factory):
     running = start_server(
         {"MODEL_CACHE_DIR": str(model_cache), "OFFLINE_MODE": "true", "ENABLE_STREAM_API": "true",
@@ -94,6 +103,12 @@ def test_a_live_pipeline_pauses_resumes_and_the_cap_holds(stream_server, clip):
             assert client.get("/inference_pipelines/list").json()["pipelines"] == []
     finally:
         camera.stop()
+
+
+def test_the_stream_api_is_off_unless_enabled(server):
+    with server.client() as client:
+        answer = client.get("/inference_pipelines/list")
+    assert answer.status_code == 404 and "ENABLE_STREAM_API" in answer.json()["message"]
 
 
 def test_what_a_client_may_not_open_is_refused(model_cache, tmp_path, clip_file):

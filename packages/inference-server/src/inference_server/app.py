@@ -86,23 +86,28 @@ def _mount_workflows(app: FastAPI, state: ServerState) -> None:
 
 
 def _mount_stream_api(app: FastAPI, state: ServerState) -> None:
-    """`/inference_pipelines/...` (Roboflow's stream API), when ENABLE_STREAM_API is set and the
-    optional visionhost-stream and visionhost-workflows packages are installed."""
+    """`/inference_pipelines/...` (Roboflow's stream API) when the optional visionhost-stream and
+    visionhost-workflows packages are installed; the routes answer 404 unless ENABLE_STREAM_API is set."""
     import os
 
-    if os.environ.get("ENABLE_STREAM_API", "").strip().lower() not in {"1", "true", "yes", "on"}:
-        return
     try:
         import inference_workflows  # noqa: F401  (stream pipelines run workflows)
         from inference_stream.stream_api.http import build_router
-        from inference_stream.stream_api.manager import PipelineManager
+        from inference_stream.stream_api.manager import PipelineManager, StreamApiDisabledError
     except ImportError:
-        logger.warning("ENABLE_STREAM_API is set but visionhost-stream or visionhost-workflows is missing.")
         return
-    limit = int(os.environ.get("STREAM_MANAGER_MAX_ACTIVE_PIPELINES", "8"))
-    manager = PipelineManager(state.settings.core, max_pipelines=limit)
-    app.state.stream_pipelines = manager
-    app.include_router(build_router(lambda: manager, [require_api_key]))
+    manager = None
+    if os.environ.get("ENABLE_STREAM_API", "").strip().lower() in {"1", "true", "yes", "on"}:
+        limit = int(os.environ.get("STREAM_MANAGER_MAX_ACTIVE_PIPELINES", "8"))
+        manager = PipelineManager(state.settings.core, max_pipelines=limit)
+        app.state.stream_pipelines = manager
+
+    def pipelines() -> PipelineManager:
+        if manager is None:
+            raise StreamApiDisabledError("The stream API is off on this server; ENABLE_STREAM_API=true turns it on.")
+        return manager
+
+    app.include_router(build_router(pipelines, [require_api_key]))
 
 
 def app_from_env() -> FastAPI:

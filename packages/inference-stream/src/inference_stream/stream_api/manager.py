@@ -26,6 +26,12 @@ class PipelineNotFoundError(InferenceError):
     status_code = 404
 
 
+class StreamApiDisabledError(InferenceError):
+    """The server was not started with ENABLE_STREAM_API."""
+
+    status_code = 404
+
+
 class TooManyPipelinesError(InferenceError):
     status_code = 429
 
