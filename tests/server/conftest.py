@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tiny_task_models
 from inference_core.store import ModelStore
-from model_dirs import roboflow_model_dir
+from model_dirs import file_models2_fixtures, roboflow_model_dir
 from server_harness import (
     DETECTOR_ID,
     END_TO_END_ID,
@@ -45,6 +45,7 @@ def model_cache(tmp_path_factory, fixture_model_path) -> Path:
     roboflow_model_dir(
         cache, END_TO_END_ID, fixture_model_path("shapes-det-end2end.onnx"), model_type="yolov10n"
     )
+    file_models2_fixtures(cache, fixture_model_path)
     return cache
 
 

@@ -37,3 +37,16 @@ def roboflow_model_dir(cache, model_id, weights, resize_format="Fit (grey edges)
     (directory / "model_type.json").write_text(json.dumps(
         {"project_task_type": task, "model_type": model_type, "model_id": model_id}))
     return directory
+
+
+#: The YOLO-NAS and semantic-segmentation fixtures as the server tests file them.
+NAS_ID, SEMSEG_ID, UNSUPPORTED_ID = "shapes-nas/1", "shapes-semseg/1", "shapes-yolact/1"
+SEMANTIC_CLASSES = ["background", "circle", "square", "triangle", "star"]
+
+
+def file_models2_fixtures(cache, fixture_model_path):
+    roboflow_model_dir(cache, NAS_ID, fixture_model_path("shapes-det-yolonas.onnx"), model_type="yolo_nas_s")
+    roboflow_model_dir(cache, SEMSEG_ID, fixture_model_path("shapes-semseg-deeplab.onnx"), resize_format="Stretch to",
+                       model_type="deeplabv3plus", task="semantic-segmentation", class_names=SEMANTIC_CLASSES)
+    roboflow_model_dir(cache, UNSUPPORTED_ID, fixture_model_path("shapes-seg-yolov8.onnx"), model_type="yolact",
+                       task="instance-segmentation")

@@ -126,3 +126,16 @@ class ClassificationInferenceResponse(InferenceResponse):
 class MultiLabelClassificationInferenceResponse(InferenceResponse):
     predictions: dict[str, dict[str, float | int]] = field(default_factory=dict)
     predicted_classes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SemanticSegmentationPrediction(WireObject):
+    segmentation_mask: str  # base64 PNG, one 8-bit class id per pixel of the original image
+    class_map: dict[str, str]  # pixel value (as text) -> class name
+    confidence_mask: str  # base64 PNG, softmax confidence x 255 per pixel (0 below the threshold)
+    present_class_ids: list[int] = field(default_factory=list)  # sorted pixel values in the mask
+
+
+@dataclass
+class SemanticSegmentationInferenceResponse(InferenceResponse):
+    predictions: SemanticSegmentationPrediction | None = None

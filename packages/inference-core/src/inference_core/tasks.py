@@ -6,8 +6,9 @@ OBJECT_DETECTION = "object-detection"
 INSTANCE_SEGMENTATION = "instance-segmentation"
 CLASSIFICATION = "classification"
 KEYPOINT_DETECTION = "keypoint-detection"
+SEMANTIC_SEGMENTATION = "semantic-segmentation"
 
-ALL_TASKS = (OBJECT_DETECTION, INSTANCE_SEGMENTATION, CLASSIFICATION, KEYPOINT_DETECTION)
+ALL_TASKS = (OBJECT_DETECTION, INSTANCE_SEGMENTATION, CLASSIFICATION, KEYPOINT_DETECTION, SEMANTIC_SEGMENTATION)
 
 # Ultralytics' `task` metadata values, and Roboflow's occasional variants, to our names.
 TASK_ALIASES = {

@@ -59,6 +59,25 @@ def draw_predictions(
     return canvas
 
 
+def draw_class_map(
+    image: np.ndarray,
+    class_ids: np.ndarray,
+    class_names: list[str],
+    background_id: int,
+    colours: dict[str, str] | None = None,
+) -> np.ndarray:
+    """A copy of the BGR image with every non-background pixel tinted in its class colour."""
+    canvas = image.copy()
+    overlay = canvas.copy()
+    for class_id in np.unique(class_ids).tolist():
+        if class_id == background_id:
+            continue
+        name = class_names[class_id] if class_id < len(class_names) else str(class_id)
+        overlay[class_ids == class_id] = class_colour(name, class_id, colours or {})
+    cv2.addWeighted(overlay, MASK_OPACITY, canvas, 1 - MASK_OPACITY, 0, dst=canvas)
+    return canvas
+
+
 def encode_jpeg(image: np.ndarray) -> bytes:
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:

@@ -72,12 +72,14 @@ ObjectDetectionRequest = request_model("ObjectDetectionRequest", tasks.OBJECT_DE
 InstanceSegmentationRequest = request_model("InstanceSegmentationRequest", tasks.INSTANCE_SEGMENTATION)
 KeypointsDetectionRequest = request_model("KeypointsDetectionRequest", tasks.KEYPOINT_DETECTION)
 ClassificationRequest = request_model("ClassificationRequest", tasks.CLASSIFICATION)
+SemanticSegmentationRequest = request_model("SemanticSegmentationRequest", tasks.SEMANTIC_SEGMENTATION)
 #: Each task -> the body of its JSON route.
 REQUEST_MODELS: dict[str, type[InferenceRequest]] = {
     tasks.OBJECT_DETECTION: ObjectDetectionRequest,
     tasks.INSTANCE_SEGMENTATION: InstanceSegmentationRequest,
     tasks.KEYPOINT_DETECTION: KeypointsDetectionRequest,
     tasks.CLASSIFICATION: ClassificationRequest,
+    tasks.SEMANTIC_SEGMENTATION: SemanticSegmentationRequest,
 }
 
 

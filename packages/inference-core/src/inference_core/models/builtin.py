@@ -1,7 +1,8 @@
 """The architectures core decodes, registered through the same hook as any plugin's.
 
 Object detection, instance segmentation and pose each come in the three YOLO output layouts
-(v8/v11, v5/v7 with objectness, end-to-end without NMS); classification has one.
+(v8/v11, v5/v7 with objectness, end-to-end without NMS); classification has one; YOLO-NAS
+and DeepLabV3+ semantic segmentation are their own modules.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from inference_core.models.classification import Classifier
 from inference_core.models.detection import OutputLayout, YoloDetector, layout_match
 from inference_core.models.keypoints import YoloPoseDetector
 from inference_core.models.segmentation import YoloSegmenter
+from inference_core.models.semantic_segmentation import DeepLabV3PlusSegmentation
+from inference_core.models.yolo_nas import YoloNasDetection
 from inference_core.onnx_metadata import parse_literal
 from inference_core.plugins import hookimpl
 from inference_core.runtime import Session
@@ -30,7 +33,8 @@ class YoloArchitecture(ModelArchitecture):
 
     @classmethod
     def match(cls, artifact: ModelArtifact, session: Session) -> Match:
-        end2end = parse_literal(artifact.file_metadata.get("end2end"), default=False) is True
+        end2end = parse_literal(artifact.file_metadata.get("end2end"), default=None)
+        end2end = end2end if isinstance(end2end, bool) else None
         return layout_match(
             cls.layout, tuple(session.outputs[0].shape), len(artifact.class_names),
             cls.model_class.extra_values_for(artifact, session), artifact.model_type, end2end,
@@ -98,7 +102,7 @@ ARCHITECTURES = [
     YoloV8Detection, YoloV5Detection, YoloEndToEndDetection,
     YoloV8Segmentation, YoloV5Segmentation, YoloEndToEndSegmentation,
     YoloV8Pose, YoloV5Pose, YoloEndToEndPose,
-    ImageClassification,
+    ImageClassification, YoloNasDetection, DeepLabV3PlusSegmentation,
 ]
 
 

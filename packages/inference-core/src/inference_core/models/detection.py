@@ -36,22 +36,43 @@ class Candidates:
     extras: np.ndarray  # (N, E): mask coefficients or keypoints, empty for plain detection
 
 
+#: Roboflow model types (and our import's `ultralytics`) whose exports use a YOLO layout. v9 and
+#: v12 share v8's; v10 and 26 are end-to-end. A model naming another family (`yolact`,
+#: `yolo_nas_s`, `rfdetr-base`, ...) is never decoded as YOLO, whatever its output shapes.
+YOLO_MODEL_TYPES = (
+    "yolov5", "yolov7", "yolov8", "yolov9", "yolov10", "yolov11", "yolo11", "yolov12", "yolo12", "yolo26",
+    "ultralytics",
+)
+#: Model types whose exports are NMS-free, (B, N, 6 + extra) rows.
+END_TO_END_MODEL_TYPES = ("yolov10", "yolo26")
+
+
+def is_yolo_model_type(model_type: str) -> bool:
+    """True for a YOLO family, and for no model type at all (a hand-filed directory)."""
+    family = model_type.strip().lower()
+    return not family or family.startswith(YOLO_MODEL_TYPES)
+
+
 def layout_match(
-    layout: OutputLayout, output_shape: tuple, num_classes: int, extra: int, model_type: str, end2end: bool
+    layout: OutputLayout, output_shape: tuple, num_classes: int, extra: int, model_type: str, end2end: bool | None
 ) -> Match:
     """How strongly an output of `output_shape` (and the model's metadata) says `layout`.
 
-    The export's `end2end` flag is the strongest evidence, then Roboflow's model type (v10 is
-    end-to-end, v5 and v7 have objectness), then the shape alone: rows of 4 + classes + extra
-    for v8/v11, columns of 5 + classes + extra for v5, columns of 6 + extra for end-to-end.
+    The export's `end2end` flag (None when it has none) is the strongest evidence, then
+    Roboflow's model type (v10 and 26 are end-to-end unless the export says otherwise, v5 and v7
+    have objectness), then the shape alone: rows of 4 + classes + extra for v8/v11, columns of
+    5 + classes + extra for v5, columns of 6 + extra for end-to-end. Ultralytics can export
+    YOLO26 with `end2end=False`: that file says so and has the v8 layout.
     """
-    model_type = model_type.lower()
+    if not is_yolo_model_type(model_type):
+        return Match.NONE
+    model_type = model_type.strip().lower()
     three_dimensional = len(output_shape) == 3
     rows, columns = (output_shape[1], output_shape[2]) if three_dimensional else (None, None)
     if layout is OutputLayout.END_TO_END:
         if end2end:
             return Match.METADATA
-        if "yolov10" in model_type:
+        if end2end is None and model_type.startswith(END_TO_END_MODEL_TYPES):
             return Match.MODEL_TYPE
         return Match.SHAPE if columns == 6 + extra else Match.NONE
     if layout is OutputLayout.YOLOV5:
@@ -150,8 +171,12 @@ class YoloDetector(VisionModel):
         )
         return PreparedImage(images_to_tensor([resized]), transform)
 
+    def decode(self, outputs: list[np.ndarray], params: InferenceParams) -> Candidates:
+        """One image's raw outputs to confident, suppressed candidates in input pixels."""
+        return decode_candidates(outputs[0][0], self.layout, len(self.class_names), params)
+
     def candidates(self, outputs: list[np.ndarray], params: InferenceParams) -> Candidates:
-        found = decode_candidates(outputs[0][0], self.layout, len(self.class_names), params)
+        found = self.decode(outputs, params)
         if params.class_filter is not None:
             wanted = [name in params.class_filter for name in map(self.class_name, found.class_ids.tolist())]
             found = Candidates(found.boxes[wanted], found.scores[wanted], found.class_ids[wanted], found.extras[wanted])

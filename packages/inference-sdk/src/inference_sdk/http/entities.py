@@ -20,6 +20,7 @@ CLASSIFICATION_TASK = "classification"
 OBJECT_DETECTION_TASK = "object-detection"
 INSTANCE_SEGMENTATION_TASK = "instance-segmentation"
 KEYPOINTS_DETECTION_TASK = "keypoint-detection"
+SEMANTIC_SEGMENTATION_TASK = "semantic-segmentation"
 DEFAULT_MAX_INPUT_SIZE = 1024
 DEFAULT_IMAGE_EXTENSIONS = ["jpg", "jpeg", "JPG", "JPEG", "png", "PNG"]
 
@@ -142,11 +143,16 @@ _LEGACY = _PREPROCESSING + _PLATFORM + [
     ("service_secret", "service_secret"),
     ("count_inference", "countinference"),
 ]
+_SEMANTIC_SEGMENTATION = _PREPROCESSING + _PLATFORM + [
+    ("confidence_threshold", "confidence"),
+    ("visualize_predictions", "visualize_predictions"),
+]
 _V1_BY_TASK = {
     OBJECT_DETECTION_TASK: _DETECTION,
     INSTANCE_SEGMENTATION_TASK: _SEGMENTATION,
     CLASSIFICATION_TASK: _CLASSIFICATION,
     KEYPOINTS_DETECTION_TASK: _KEYPOINTS,
+    SEMANTIC_SEGMENTATION_TASK: _SEMANTIC_SEGMENTATION,
 }
 _BILLING = [("service_secret", "service_secret"), ("count_inference", "countinference")]
 

@@ -17,6 +17,7 @@ from inference_sdk.http.entities import (
     INSTANCE_SEGMENTATION_TASK,
     KEYPOINTS_DETECTION_TASK,
     OBJECT_DETECTION_TASK,
+    SEMANTIC_SEGMENTATION_TASK,
     ApiKeyTransport,
     HTTPClientMode,
     InferenceConfiguration,
@@ -43,6 +44,7 @@ V1_ROUTES = {
     INSTANCE_SEGMENTATION_TASK: "/infer/instance_segmentation",
     CLASSIFICATION_TASK: "/infer/classification",
     KEYPOINTS_DETECTION_TASK: "/infer/keypoints_detection",
+    SEMANTIC_SEGMENTATION_TASK: "/infer/semantic_segmentation",
 }
 # The legacy route reads the body as base64 text whatever the Content-Type; this is what
 # Roboflow's client sends.

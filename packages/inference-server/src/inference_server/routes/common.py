@@ -36,4 +36,5 @@ TASK_ROUTES = {
     tasks.INSTANCE_SEGMENTATION: "instance_segmentation",
     tasks.CLASSIFICATION: "classification",
     tasks.KEYPOINT_DETECTION: "keypoints_detection",
+    tasks.SEMANTIC_SEGMENTATION: "semantic_segmentation",
 }

@@ -1,0 +1,161 @@
+"""The YOLO26 fixture: a small YOLO26 detector trained and exported by Ultralytics itself.
+
+Needs `ultralytics` (8.4 or newer, which has YOLO26) and PyTorch; the product never imports them.
+
+    python tools/fixtures_yolo26.py data  --output /tmp/shapes-yolo
+    python tools/fixtures_yolo26.py train --data /tmp/shapes-yolo --minutes 12 --project /tmp/y26
+    python tools/fixtures_yolo26.py export --weights /tmp/y26/train/weights/last.pt
+    python tools/fixtures_yolo26.py layouts            # proves the YOLOv9 / YOLOv12 / YOLO26 output layouts
+
+The network is YOLO26's own graph (`yolo26.yaml`) at a reduced width so that the ONNX file stays
+a few MB; everything else (loss, assigner, end-to-end head, export) is Ultralytics' code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_shapes import CLASS_NAMES, render_scene  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "assets" / "models"
+INPUT_SIZE = 256
+#: YOLO26 at width 0.125 (the `n` scale is 0.25): about 0.6 M parameters.
+SMALL_SCALE = {"depth": 0.5, "width": 0.125, "max_channels": 256}
+TRAIN_SEED = 3_000_000  # seeds used by no other fixture
+VALIDATION_SEED = 3_500_000
+
+
+def scene_size(rng: np.random.Generator) -> tuple[int, int]:
+    return int(rng.integers(280, 641)), int(rng.integers(280, 641))
+
+
+def write_dataset(output: Path, train_count: int, validation_count: int) -> Path:
+    """Synthetic scenes as an Ultralytics YOLO dataset; returns its data.yaml."""
+    for split, first_seed, count in (("train", TRAIN_SEED, train_count), ("val", VALIDATION_SEED, validation_count)):
+        images, labels = output / "images" / split, output / "labels" / split
+        images.mkdir(parents=True, exist_ok=True)
+        labels.mkdir(parents=True, exist_ok=True)
+        for index in range(count):
+            rng = np.random.default_rng(first_seed + index)
+            width, height = scene_size(rng)
+            scene = render_scene(rng, width, height, min_objects=1, max_objects=5)
+            cv2.imwrite(str(images / f"{index:05d}.jpg"), scene.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+            rows = []
+            for shape in scene.objects:
+                x1, y1, x2, y2 = shape.box
+                rows.append(
+                    f"{shape.class_id} {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} "
+                    f"{(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}"
+                )
+            (labels / f"{index:05d}.txt").write_text("\n".join(rows) + "\n")
+    data_yaml = output / "data.yaml"
+    names = "\n".join(f"  {index}: {name}" for index, name in enumerate(CLASS_NAMES))
+    data_yaml.write_text(f"path: {output}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
+    return data_yaml
+
+
+def small_model_yaml(source_yaml: str, output: Path) -> Path:
+    """Ultralytics' model yaml with one extra scale `t` (tiny), for a few-MB ONNX file."""
+    import yaml
+    from ultralytics.utils import ROOT as ULTRALYTICS_ROOT
+
+    matches = list((ULTRALYTICS_ROOT / "cfg" / "models").rglob(source_yaml))
+    if not matches:
+        raise SystemExit(f"{source_yaml} is not in this Ultralytics version")
+    config = yaml.safe_load(matches[0].read_text())
+    config["nc"] = len(CLASS_NAMES)
+    scale = [SMALL_SCALE["depth"], SMALL_SCALE["width"], SMALL_SCALE["max_channels"]]
+    config["scales"] = {"t": scale}
+    stem = source_yaml.removesuffix(".yaml")
+    target = output / f"{stem}t.yaml"  # Ultralytics reads the scale letter after the family name
+    output.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(config, sort_keys=False))
+    return target
+
+
+def train(data_yaml: Path, minutes: float, project: Path, threads: int) -> None:
+    import torch
+    from ultralytics import YOLO
+
+    torch.set_num_threads(threads)
+    model = YOLO(str(small_model_yaml("yolo26.yaml", project / "cfg")))
+    # A short CPU run: no mosaic (shapes stay large), one warm-up epoch, the schedule fitted to `time`.
+    model.train(
+        data=str(data_yaml), imgsz=INPUT_SIZE, epochs=200, time=minutes / 60, batch=16, workers=1,
+        device="cpu", project=str(project), name="train", exist_ok=True, plots=False, amp=False,
+        pretrained=False, seed=0, deterministic=False, patience=1000, val=True, verbose=False,
+        mosaic=0.0, close_mosaic=0, warmup_epochs=1,
+    )
+
+
+def export(weights: Path, output: Path) -> None:
+    from ultralytics import YOLO
+
+    model = YOLO(str(weights))
+    exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17))
+    output.write_bytes(exported.read_bytes())
+    print(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)")
+
+
+def layouts(output: Path) -> None:
+    """Export YOLOv9, YOLOv12 and YOLO26 graphs (untrained) and record each output layout."""
+    import onnx
+    from ultralytics import YOLO
+
+    work = Path("/tmp/models2-layouts")
+    found = {}
+    for family, source in (("yolov9", "yolov9t.yaml"), ("yolov12", "yolo12.yaml"), ("yolo26", "yolo26.yaml"),
+                           ("yolov8", "yolov8.yaml")):
+        model = YOLO(str(small_model_yaml(source, work / family)))
+        exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17))
+        graph = onnx.load(str(exported))
+        metadata = {entry.key: entry.value for entry in graph.metadata_props}
+        outputs = {
+            item.name: [dim.dim_value or dim.dim_param for dim in item.type.tensor_type.shape.dim]
+            for item in graph.graph.output
+        }
+        found[family] = {"outputs": outputs, "end2end": metadata.get("end2end"), "classes": len(CLASS_NAMES)}
+        print(family, found[family])
+    output.write_text(json.dumps(found, indent=2) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    data = commands.add_parser("data")
+    data.add_argument("--output", type=Path, required=True)
+    data.add_argument("--train-images", type=int, default=800)
+    data.add_argument("--val-images", type=int, default=100)
+    training = commands.add_parser("train")
+    training.add_argument("--data", type=Path, required=True)
+    training.add_argument("--minutes", type=float, default=12)
+    training.add_argument("--project", type=Path, required=True)
+    training.add_argument("--threads", type=int, default=1)
+    exporting = commands.add_parser("export")
+    exporting.add_argument("--weights", type=Path, required=True)
+    exporting.add_argument("--output", type=Path, default=MODELS / "shapes-det-yolo26.onnx")
+    proving = commands.add_parser("layouts")
+    proving.add_argument("--output", type=Path, default=MODELS / "ultralytics-layouts.json")
+    arguments = parser.parse_args()
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    if arguments.command == "data":
+        print(write_dataset(arguments.output, arguments.train_images, arguments.val_images))
+    elif arguments.command == "train":
+        train(arguments.data / "data.yaml", arguments.minutes, arguments.project, arguments.threads)
+    elif arguments.command == "export":
+        export(arguments.weights, arguments.output)
+    else:
+        layouts(arguments.output)
+
+
+if __name__ == "__main__":
+    main()
