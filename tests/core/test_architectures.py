@@ -33,13 +33,13 @@ def test_each_fixture_is_decoded_by_the_architecture_its_type_names(manager, mod
 
 def test_an_unknown_model_type_is_an_unsupported_model_error_naming_it(tmp_path, fixture_model_path):
     # a classifier's (1, C) output filed as a detector of a type no architecture knows
-    roboflow_model_dir(tmp_path, "nas/1", fixture_model_path("shapes-cls.onnx"), model_type="yolo_nas_s")
+    roboflow_model_dir(tmp_path, "nas/1", fixture_model_path("shapes-cls.onnx"), model_type="yolo_world")
     manager = build_manager(CoreSettings(model_cache_dir=tmp_path, intra_op_threads=1))
     with pytest.raises(UnsupportedModelError) as caught:
         manager.get("nas/1")
     message = caught.value.message
-    assert "Unsupported model: model type 'yolo_nas_s' (object-detection)" in message
-    assert "installed for object-detection: yolo-end2end, yolov5, yolov8" in message
+    assert "Unsupported model: model type 'yolo_world' (object-detection)" in message
+    assert "installed for object-detection: yolo-end2end, yolo-nas, yolov5, yolov8" in message
     assert caught.value.status_code == 500 and not manager.is_loaded("nas/1")
 
 

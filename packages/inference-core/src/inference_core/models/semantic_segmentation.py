@@ -22,10 +22,14 @@ from inference_core.images import ImageLoader
 from inference_core.models.architecture import Match, ModelArchitecture
 from inference_core.models.base import PreparedImage, VisionModel
 from inference_core.params import InferenceParams
+from inference_core.preprocessing import ImageTransform, images_to_tensor, preprocess_image
+from inference_core.responses import (
+    ImageSize,
+    SemanticSegmentationInferenceResponse,
+    SemanticSegmentationPrediction,
+)
 from inference_core.runtime import Session
 from inference_core.store import ModelArtifact
-from inference_core.preprocessing import ImageTransform, images_to_tensor, preprocess_image
-from inference_core.responses import ImageSize, SemanticSegmentationInferenceResponse, SemanticSegmentationPrediction
 from inference_core.visualization import draw_class_map
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -139,7 +143,8 @@ class SemanticSegmenter(VisionModel):
             )
         if len(self.class_names) > MAX_CLASSES:
             raise UnsupportedModelError(
-                f"Semantic segmentation supports at most {MAX_CLASSES} classes; the model has {len(self.class_names)}."
+                f"Semantic segmentation supports at most {MAX_CLASSES} classes; "
+                f"the model has {len(self.class_names)}."
             )
         self.background_id = background_class_id(self.class_names)
         self.mean, self.std = self._normalisation()
@@ -166,7 +171,8 @@ class SemanticSegmenter(VisionModel):
             segmentation_mask=png_base64(class_ids_u8),
             class_map={str(index): name for index, name in enumerate(self.class_names)},
             confidence_mask=png_base64(confidence_u8),
-            present_class_ids=np.flatnonzero(np.bincount(class_ids_u8.ravel(), minlength=MAX_CLASSES)).tolist(),
+            present_class_ids=np.flatnonzero(np.bincount(class_ids_u8.ravel(), minlength=MAX_CLASSES))
+            .tolist(),
         )
         response = SemanticSegmentationInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=prediction
@@ -174,7 +180,9 @@ class SemanticSegmenter(VisionModel):
         response.class_id_map = class_ids_u8  # kept off the wire, for drawing
         return response
 
-    def class_and_confidence(self, logits: np.ndarray, transform: ImageTransform) -> tuple[np.ndarray, np.ndarray]:
+    def class_and_confidence(
+        self, logits: np.ndarray, transform: ImageTransform
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per original-image pixel: class id (full class list) and softmax confidence."""
         channels = logits.shape[0]
         if channels not in (len(self.class_names), len(self.class_names) - 1) and channels != 1:
@@ -189,9 +197,8 @@ class SemanticSegmenter(VisionModel):
             # the head has no background channel: shift foreground ids past the background slot
             foreground = np.array([i for i in range(len(self.class_names)) if i != self.background_id])
             class_ids = foreground[class_ids]
-        if (transform.crop_x, transform.crop_y) != (0, 0) or (transform.crop_width, transform.crop_height) != (
-            transform.original_width, transform.original_height
-        ):
+        crop_size = (transform.crop_width, transform.crop_height)
+        if crop_size != (transform.original_width, transform.original_height) or transform.crop_x or transform.crop_y:
             class_ids, confidence = self._on_original_canvas(class_ids, confidence, transform)
         return class_ids, confidence
 
@@ -206,8 +213,9 @@ class SemanticSegmenter(VisionModel):
         )
 
     def _on_original_canvas(self, class_ids, confidence, transform: ImageTransform):
-        canvas_ids = np.full((transform.original_height, transform.original_width), self.background_id, np.int64)
-        canvas_confidence = np.zeros((transform.original_height, transform.original_width), np.float32)
+        size = (transform.original_height, transform.original_width)
+        canvas_ids = np.full(size, self.background_id, np.int64)
+        canvas_confidence = np.zeros(size, np.float32)
         rows = slice(transform.crop_y, transform.crop_y + transform.crop_height)
         columns = slice(transform.crop_x, transform.crop_x + transform.crop_width)
         canvas_ids[rows, columns] = class_ids
@@ -216,7 +224,8 @@ class SemanticSegmenter(VisionModel):
 
     def draw(self, image: np.ndarray, response, params: InferenceParams) -> np.ndarray:
         return draw_class_map(
-            image, response.class_id_map, self.class_names, self.background_id, self.artifact.environment.colors
+            image, response.class_id_map, self.class_names, self.background_id,
+            self.artifact.environment.colors,
         )
 
 
@@ -230,9 +239,11 @@ class DeepLabV3PlusSegmentation(ModelArchitecture):
     def match(cls, artifact: ModelArtifact, session: Session) -> Match:
         four_dimensional = len(session.outputs) >= 1 and len(session.outputs[0].shape) == 4
         family = artifact.model_type.strip().lower()
+        if not four_dimensional:
+            return Match.NONE
         if family.startswith(DEEPLAB_PREFIXES):
-            return Match.MODEL_TYPE  # a wrong output layout is then refused by the model
-        return Match.SHAPE if not family and four_dimensional else Match.NONE
+            return Match.MODEL_TYPE
+        return Match.SHAPE if not family else Match.NONE
 
     @classmethod
     def build(cls, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> VisionModel:

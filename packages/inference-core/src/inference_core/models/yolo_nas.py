@@ -75,11 +75,11 @@ class YoloNasDetection(ModelArchitecture):
 
     @classmethod
     def match(cls, artifact: ModelArtifact, session: Session) -> Match:
+        if not has_yolo_nas_outputs(session, len(artifact.class_names)):
+            return Match.NONE
         if is_yolo_nas(artifact.model_type):
-            return Match.MODEL_TYPE  # a wrong output layout is then refused by the model, by name
-        if not artifact.model_type.strip() and has_yolo_nas_outputs(session, len(artifact.class_names)):
-            return Match.SHAPE
-        return Match.NONE
+            return Match.MODEL_TYPE
+        return Match.SHAPE if not artifact.model_type.strip() else Match.NONE
 
     @classmethod
     def build(cls, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> VisionModel:
