@@ -376,6 +376,7 @@ def parameters_markdown() -> str:
     routes = {
         tasks.OBJECT_DETECTION: "detection", tasks.INSTANCE_SEGMENTATION: "segmentation",
         tasks.KEYPOINT_DETECTION: "keypoints", tasks.CLASSIFICATION: "classification",
+        tasks.SEMANTIC_SEGMENTATION: "semantic segmentation",
     }
     for parameter in PARAMETERS:
         legacy = f"`{parameter.legacy_name}`" if parameter.legacy_name else "-"
