@@ -4,7 +4,7 @@ Needs `ultralytics` (8.4 or newer, which has YOLO26) and PyTorch; the product ne
 
     python tools/fixtures_yolo26.py data  --output /tmp/shapes-yolo
     python tools/fixtures_yolo26.py train --data /tmp/shapes-yolo --minutes 12 --project /tmp/y26
-    python tools/fixtures_yolo26.py export --weights /tmp/y26/train/weights/last.pt
+    python tools/fixtures_yolo26.py export --weights /tmp/y26/train/weights/last.pt   # both export layouts
     python tools/fixtures_yolo26.py layouts            # proves the YOLOv9 / YOLOv12 / YOLO26 output layouts
 
 The network is YOLO26's own graph (`yolo26.yaml`) at a reduced width so that the ONNX file stays
@@ -63,8 +63,9 @@ def write_dataset(output: Path, train_count: int, validation_count: int) -> Path
     return data_yaml
 
 
-def small_model_yaml(source_yaml: str, output: Path) -> Path:
-    """Ultralytics' model yaml with one extra scale `t` (tiny), for a few-MB ONNX file."""
+def small_model_yaml(source_yaml: str, output: Path, tiny: bool = True) -> Path:
+    """Ultralytics' model yaml for our 4 classes; `tiny` replaces its scales by one scale `t`
+    (a few-MB ONNX file), otherwise its own `n` scale (or the file's fixed size) is used."""
     import yaml
     from ultralytics.utils import ROOT as ULTRALYTICS_ROOT
 
@@ -73,10 +74,14 @@ def small_model_yaml(source_yaml: str, output: Path) -> Path:
         raise SystemExit(f"{source_yaml} is not in this Ultralytics version")
     config = yaml.safe_load(matches[0].read_text())
     config["nc"] = len(CLASS_NAMES)
-    scale = [SMALL_SCALE["depth"], SMALL_SCALE["width"], SMALL_SCALE["max_channels"]]
-    config["scales"] = {"t": scale}
     stem = source_yaml.removesuffix(".yaml")
-    target = output / f"{stem}t.yaml"  # Ultralytics reads the scale letter after the family name
+    letter = ""
+    if tiny:
+        config["scales"] = {"t": [SMALL_SCALE["depth"], SMALL_SCALE["width"], SMALL_SCALE["max_channels"]]}
+        letter = "t"
+    elif "scales" in config:
+        letter = "n"
+    target = output / f"{stem}{letter}.yaml"  # Ultralytics reads the scale letter after the family name
     output.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(config, sort_keys=False))
     return target
@@ -97,11 +102,15 @@ def train(data_yaml: Path, minutes: float, project: Path, threads: int) -> None:
     )
 
 
-def export(weights: Path, output: Path) -> None:
+def export(weights: Path, output: Path, end_to_end: bool) -> None:
+    """Ultralytics' ONNX export. Its default (`nms=None`) is the one-to-many head in the YOLOv8
+    layout with NMS left to the caller; `nms=False` gives YOLO26's NMS-free end-to-end head."""
     from ultralytics import YOLO
 
     model = YOLO(str(weights))
-    exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17))
+    options = {"nms": False} if end_to_end else {}
+    exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17,
+                                 **options))
     output.write_bytes(exported.read_bytes())
     print(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)")
 
@@ -113,10 +122,12 @@ def layouts(output: Path) -> None:
 
     work = Path("/tmp/models2-layouts")
     found = {}
-    for family, source in (("yolov9", "yolov9t.yaml"), ("yolov12", "yolo12.yaml"), ("yolo26", "yolo26.yaml"),
-                           ("yolov8", "yolov8.yaml")):
-        model = YOLO(str(small_model_yaml(source, work / family)))
-        exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17))
+    exports = (("yolov9", "yolov9t.yaml", {}), ("yolov12", "yolo12.yaml", {}), ("yolov8", "yolov8.yaml", {}),
+               ("yolo26", "yolo26.yaml", {}), ("yolo26 nms=False", "yolo26.yaml", {"nms": False}))
+    for family, source, options in exports:
+        model = YOLO(str(small_model_yaml(source, work / family.split()[0], tiny=False)))
+        exported = Path(model.export(format="onnx", imgsz=INPUT_SIZE, dynamic=False, simplify=True, opset=17,
+                                     **options))
         graph = onnx.load(str(exported))
         metadata = {entry.key: entry.value for entry in graph.metadata_props}
         outputs = {
@@ -142,7 +153,7 @@ def main() -> None:
     training.add_argument("--threads", type=int, default=1)
     exporting = commands.add_parser("export")
     exporting.add_argument("--weights", type=Path, required=True)
-    exporting.add_argument("--output", type=Path, default=MODELS / "shapes-det-yolo26.onnx")
+    exporting.add_argument("--output-dir", type=Path, default=MODELS)
     proving = commands.add_parser("layouts")
     proving.add_argument("--output", type=Path, default=MODELS / "ultralytics-layouts.json")
     arguments = parser.parse_args()
@@ -152,7 +163,8 @@ def main() -> None:
     elif arguments.command == "train":
         train(arguments.data / "data.yaml", arguments.minutes, arguments.project, arguments.threads)
     elif arguments.command == "export":
-        export(arguments.weights, arguments.output)
+        export(arguments.weights, arguments.output_dir / "shapes-det-yolo26.onnx", end_to_end=True)
+        export(arguments.weights, arguments.output_dir / "shapes-det-yolo26-nms.onnx", end_to_end=False)
     else:
         layouts(arguments.output)
 

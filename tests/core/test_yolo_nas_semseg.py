@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from inference_core import CoreSettings, build_manager
 from inference_core.errors import UnsupportedModelError
+from inference_core.models import Match
+from inference_core.models.detection import OutputLayout, layout_match
 from model_dirs import roboflow_model_dir
 from reference_agreement import (
     SEMANTIC_CLASSES,
@@ -127,3 +129,27 @@ def test_semantic_segmentation_visualisation(manager):
 def test_an_unsupported_model_type_is_refused_by_name(manager):
     with pytest.raises(UnsupportedModelError, match="'yolact'"):
         manager.get("shapes-yolact/1")
+
+
+LAYOUT_PROOF = {  # family in the proof file -> (model type Roboflow records, layout we must pick)
+    "yolov9": ("yolov9c", OutputLayout.YOLOV8),
+    "yolov12": ("yolov12n", OutputLayout.YOLOV8),
+    "yolov8": ("yolov8n", OutputLayout.YOLOV8),
+    "yolo26": ("yolo26n", OutputLayout.YOLOV8),  # Ultralytics' default export: external NMS
+    "yolo26 nms=False": ("yolo26n", OutputLayout.END_TO_END),
+}
+
+
+@pytest.mark.parametrize("family", sorted(LAYOUT_PROOF))
+def test_real_ultralytics_exports_get_their_layout(family, assets_dir):
+    """Output shapes and `end2end` flags of graphs Ultralytics itself exported
+    (tools/fixtures_yolo26.py layouts), read back through our layout choice."""
+    proof = json.loads((assets_dir / "models" / "ultralytics-layouts.json").read_text())[family]
+    (shape,) = proof["outputs"].values()
+    model_type, expected = LAYOUT_PROOF[family]
+    end2end = {"True": True, "False": False}[proof["end2end"]]
+    matches = {
+        layout: layout_match(layout, tuple(shape), proof["classes"], 0, model_type, end2end) for layout in OutputLayout
+    }
+    assert max(matches, key=lambda layout: matches[layout]) is expected, matches
+    assert matches[expected] > Match.NONE
