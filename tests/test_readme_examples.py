@@ -44,8 +44,10 @@ EXAMPLES = read_examples(README)
 #: the packages', bench's, docker's ... READMEs: parsed only, like README.md's parse-only blocks
 OTHER_READMES = sorted(
     path
-    for path in REPO.glob("*/**/README.md")
-    if not any(part.startswith(".") or part in ("node_modules",) for part in path.relative_to(REPO).parts)
+    for top in REPO.iterdir()
+    if top.is_dir() and not top.name.startswith(".")  # not .venv, .work, .git
+    for path in top.rglob("README.md")
+    if "node_modules" not in path.parts
 )
 ALL_EXAMPLES = EXAMPLES + [
     example for path in OTHER_READMES for example in read_examples(path, str(path.relative_to(REPO)))
