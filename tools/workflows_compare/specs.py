@@ -42,6 +42,11 @@ CASES = {
               classification_predictions="$steps.classify.predictions")],
         [("classes", "$steps.classify.predictions"), ("relabelled", "$steps.relabel.predictions"),
          ("crops", "$steps.crop.crops")]),
+    "classify_images_v1_and_v2": spec(
+        [step("ClassificationModel", "v1", images="$inputs.image", model_id=CLASSIFIER),
+         step("roboflow_core/roboflow_classification_model@v2", "v2", images="$inputs.image", model_id=CLASSIFIER,
+              confidence=0.2)],
+        [("v1", "$steps.v1.predictions"), ("v2", "$steps.v2.*")]),
     "filter_and_offset": spec(
         [DETECT,
          step("roboflow_core/detections_filter@v1", "only", predictions="$steps.detect.predictions",
@@ -66,10 +71,11 @@ CASES = {
                  "right_operand": {"type": "StaticOperand", "value": 3}}]},
               evaluation_parameters={"d": "$steps.detect.predictions"}, next_steps=["$steps.crop"]),
          CROP,
-         step("roboflow_core/roboflow_classification_model@v1", "classify", images="$steps.crop.crops",
-              model_id=CLASSIFIER)],
-        [("crops", "$steps.crop.crops"), ("classes", "$steps.classify.predictions"),
-         ("inference_id", "$steps.classify.inference_id")]),
+         step("roboflow_core/roboflow_object_detection_model@v1", "inner", images="$steps.crop.crops",
+              model_id=DETECTOR, confidence=0.3)],
+        [("crops", "$steps.crop.crops"), ("inner", "$steps.inner.predictions"),
+         ("inner_own", "$steps.inner.predictions", {"coordinates_system": "own"}),
+         ("inference_id", "$steps.inner.inference_id")]),
     "expression_and_first_non_empty": spec(
         [DETECT, COUNT,
          step("roboflow_core/expression@v1", "verdict", data={"n": "$steps.count.output"}, switch={

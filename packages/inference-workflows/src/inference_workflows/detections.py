@@ -58,8 +58,7 @@ def from_response(response: dict[str, Any], image: WorkflowImage, prediction_typ
     if any("keypoints" in item for item in raw):
         _add_keypoints(detections, raw)
     detections[PREDICTION_TYPE] = np.array([prediction_type] * count)
-    if count == 0:
-        detections.metadata[IMAGE_DIMENSIONS] = [image.height, image.width]
+    # an empty answer carries no image size of its own (Roboflow serialises it as null), only lineage
     return attach_lineage(detections, image)
 
 

@@ -135,7 +135,7 @@ class BoundingRect(Block):
         for index in range(len(predictions)):
             row = predictions[index : index + 1]
             polygons = sv.mask_to_polygons(row.mask[0])
-            rect = cv2.minAreaRect(max(polygons, key=len))
+            rect = _upright(cv2.minAreaRect(max(polygons, key=len)))
             corners = np.array(cv2.boxPoints(rect), dtype=int)
             resolution = (row.mask[0].shape[1], row.mask[0].shape[0])
             row.mask = np.array([sv.polygon_to_mask(polygon=corners, resolution_wh=resolution).astype(bool)])
@@ -146,6 +146,15 @@ class BoundingRect(Block):
             row[D.ANGLE] = np.array([rect[2]], dtype=np.float16)
             rows.append(row)
         return {"detections_with_rect": sv.Detections.merge(rows) if rows else predictions}
+
+
+def _upright(rect: tuple) -> tuple:
+    """The rectangle with its angle in (0, 90], as OpenCV 4 describes it (OpenCV 5 may give the
+    same rectangle as [-90, 0) with its sides swapped)."""
+    (cx, cy), (width, height), angle = rect
+    if angle <= 0:
+        return (cx, cy), (height, width), angle + 90
+    return rect
 
 
 SLICING_BLOCKS = [ImageSlicerV1, ImageSlicerV2, DetectionsStitch, BoundingRect]
