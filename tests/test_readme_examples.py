@@ -194,6 +194,15 @@ def _photo(path: Path) -> Path:
     return path
 
 
+def test_the_test_photo_is_too_big_for_the_old_command_line_form(tmp_path):
+    """What the README's stdin and @file forms avoid: the photo as one argument fails to start."""
+    photo = _photo(tmp_path / "photo.jpg")
+    old_form = subprocess.run(
+        ["bash", "-c", f'/bin/echo "$(base64 -w0 {photo})" > /dev/null'], capture_output=True, text=True
+    )
+    assert old_form.returncode != 0 and "Argument list too long" in old_form.stderr, old_form.stderr
+
+
 def _localised(code: str, ports: dict[str, int]) -> str:
     for documented, port in ports.items():
         code = re.sub(rf"\blocalhost:{documented}\b", f"127.0.0.1:{port}", code)
