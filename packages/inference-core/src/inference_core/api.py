@@ -28,7 +28,7 @@ def build_manager(settings: CoreSettings, plugins: list[object] | None = None) -
     return ModelManager(
         store=store,
         backends=BackendSelector(BackendRegistry.from_plugins(plugin_set), settings),
-        image_loader=ImageLoader(settings.image_limits, settings.url_policy),
+        image_loader=ImageLoader(settings.image_limits, settings.url_policy, settings.reduced_jpeg_decode),
         capacity=settings.max_active_models,
         fetcher=build_fetcher(store, settings.registry, plugin_set),
         plugins=plugin_set,

@@ -138,6 +138,27 @@ def preprocess_image(
     return resized, transform
 
 
+def resize_target(
+    width: int,
+    height: int,
+    config: PreprocessingConfig,
+    input_width: int,
+    input_height: int,
+    flags: PreprocessingFlags = PreprocessingFlags(),
+) -> tuple[float, float]:
+    """The size a whole `width` x `height` image is resized to on its way to the network (a static
+    crop is resized as the part of that size it covers)."""
+    crop_width, crop_height = width, height
+    if config.static_crop is not None and not flags.disable_static_crop:
+        box = static_crop_box(width, height, config.static_crop)
+        if box is not None:
+            crop_width, crop_height = box[2] - box[0], box[3] - box[1]
+    scale_x, scale_y = input_width / crop_width, input_height / crop_height
+    if config.letterbox_colour is not None:
+        scale_x = scale_y = min(scale_x, scale_y)
+    return width * scale_x, height * scale_y
+
+
 def letterbox(
     image: np.ndarray,
     width: int,

@@ -96,6 +96,9 @@ class CoreSettings:
     #: let idle intra-op threads busy-wait for work: a little lower latency for one request at a
     #: time, but CPU burnt that concurrent requests (and their image decoding) could have used.
     intra_op_spinning: bool = False
+    #: decode JPEGs at least twice the network's need on both sides at 1/2, 1/4 or 1/8 size:
+    #: faster for large frames, predictions move slightly (bench/results/large-frames-*.md).
+    reduced_jpeg_decode: bool = False
     image_limits: ImageLimits = field(default_factory=ImageLimits)
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
@@ -110,6 +113,7 @@ class CoreSettings:
             onnx_execution_providers=parse_list(env.get("ONNXRUNTIME_EXECUTION_PROVIDERS")),
             intra_op_threads=int(env.get("INTRA_OP_THREADS", "0")),
             intra_op_spinning=parse_bool(env.get("INTRA_OP_SPINNING"), False),
+            reduced_jpeg_decode=parse_bool(env.get("REDUCED_JPEG_DECODE"), False),
             image_limits=ImageLimits(
                 max_bytes=int(env.get("MAX_IMAGE_BYTES", str(ImageLimits.max_bytes))),
                 max_pixels=int(env.get("MAX_IMAGE_PIXELS", str(ImageLimits.max_pixels))),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from PIL import Image
 
 from inference_core.errors import ImageDecodeError, ImageSourceNotAllowedError
 from inference_core.images.decode import array_to_bgr, pil_to_bgr
-from inference_core.images.gate import check_byte_count, decode_image
+from inference_core.images.gate import DecodeStep, check_byte_count, decode_full, decode_image
+from inference_core.images.reduced import ResizeTarget, original_size, reduced_decode_step
 from inference_core.images.safe_pickle import load_numpy_pickle
 from inference_core.images.url_fetch import fetch_url
 from inference_core.settings import ImageLimits, UrlPolicy
@@ -30,6 +32,10 @@ class ImageLoader:
 
     limits: ImageLimits = field(default_factory=ImageLimits)
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
+    #: decode JPEGs much larger than the network needs at reduced size (`load_for_network`).
+    reduced_jpeg_decode: bool = False
+    #: how the image gate turns an opened image into pixels (see `load_for_network`).
+    decode_step: DecodeStep = field(default=decode_full, repr=False, compare=False)
 
     def load(self, source: Any, auto_orient: bool = True) -> np.ndarray:
         """Return a BGR uint8 (H, W, 3) array.
@@ -43,7 +49,7 @@ class ImageLoader:
         if isinstance(source, Image.Image):
             return pil_to_bgr(source, self.limits, auto_orient)
         if isinstance(source, (bytes, bytearray, memoryview)):
-            return decode_image(bytes(source), self.limits, auto_orient)
+            return decode_image(bytes(source), self.limits, auto_orient, self.decode_step)
         if isinstance(source, Path):
             return self._load_file(source, auto_orient)
         if isinstance(source, Mapping):
@@ -52,11 +58,27 @@ class ImageLoader:
             return self._load_string(source, auto_orient)
         raise ImageDecodeError(f"Unsupported image input of type {type(source).__name__}.")
 
+    def load_for_network(
+        self, source: Any, auto_orient: bool, resize_target: ResizeTarget
+    ) -> tuple[np.ndarray, tuple[int, int]]:
+        """The image as `load` gives it, and its upright full size (width, height).
+
+        With `reduced_jpeg_decode`, a JPEG at least twice its `resize_target` on both sides is
+        decoded at 1/2, 1/4 or 1/8 of its size (see `inference_core.images.reduced`).
+        """
+        if not self.reduced_jpeg_decode:
+            pixels = self.load(source, auto_orient)
+            return pixels, (pixels.shape[1], pixels.shape[0])
+        sizes: list[tuple[int, int]] = []
+        reducing = dataclasses.replace(self, decode_step=reduced_decode_step(resize_target, sizes))
+        pixels = reducing.load(source, auto_orient)
+        return pixels, original_size(pixels, sizes)
+
     def load_typed(self, kind: str, value: Any, auto_orient: bool = True) -> np.ndarray:
         """Load a wire-format image declaration (`type` is case-insensitive)."""
         kind = str(kind).lower()
         if kind == "base64":
-            return decode_image(self._decode_base64(value), self.limits, auto_orient)
+            return decode_image(self._decode_base64(value), self.limits, auto_orient, self.decode_step)
         if kind == "url":
             return self._load_url(_require_text(value, "url"), auto_orient)
         if kind == "numpy":
@@ -84,7 +106,7 @@ class ImageLoader:
         if stripped.lower().startswith(("http://", "https://")):
             return self._load_url(stripped, auto_orient)
         if _DATA_URI_PREFIX.match(stripped):
-            return decode_image(self._decode_base64(stripped), self.limits, auto_orient)
+            return decode_image(self._decode_base64(stripped), self.limits, auto_orient, self.decode_step)
         looks_like_path = len(stripped) < 4096 and _looks_like_path(stripped)
         if looks_like_path and Path(stripped).expanduser().is_file():
             return self._load_file(Path(stripped).expanduser(), auto_orient)
@@ -94,10 +116,10 @@ class ImageLoader:
             if looks_like_path:
                 raise ImageDecodeError(f"Image file {stripped!r} does not exist.") from None
             raise
-        return decode_image(data, self.limits, auto_orient)
+        return decode_image(data, self.limits, auto_orient, self.decode_step)
 
     def _load_url(self, url: str, auto_orient: bool) -> np.ndarray:
-        return decode_image(self.fetch(url), self.limits, auto_orient)
+        return decode_image(self.fetch(url), self.limits, auto_orient, self.decode_step)
 
     def _load_file(self, path: Path, auto_orient: bool) -> np.ndarray:
         if not self.limits.allow_file_paths:
@@ -108,7 +130,7 @@ class ImageLoader:
             data = path.read_bytes()
         except (OSError, ValueError) as error:
             raise ImageDecodeError(f"Could not read image file {str(path)!r}.") from error
-        return decode_image(data, self.limits, auto_orient)
+        return decode_image(data, self.limits, auto_orient, self.decode_step)
 
     def _load_numpy_pickle(self, payload: bytes) -> np.ndarray:
         if not self.limits.allow_numpy:

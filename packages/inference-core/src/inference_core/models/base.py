@@ -17,7 +17,7 @@ import numpy as np
 from inference_core.errors import UnsupportedModelError
 from inference_core.images import ImageLoader
 from inference_core.params import InferenceParams
-from inference_core.preprocessing import ImageTransform
+from inference_core.preprocessing import ImageTransform, resize_target
 from inference_core.runtime import Session
 from inference_core.store import ModelArtifact
 from inference_core.visualization import draw_predictions, encode_jpeg_base64
@@ -38,6 +38,8 @@ class VisionModel(ABC):
     task: ClassVar[str]
     #: name of the model architecture that built this model (set by `build_model`).
     architecture: str = ""
+    #: whether `preprocess` takes `original_size`, so a large JPEG may be decoded at reduced size.
+    accepts_reduced_images: ClassVar[bool] = False
 
     def __init__(self, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> None:
         self.artifact = artifact
@@ -88,11 +90,24 @@ class VisionModel(ABC):
         return responses
 
     def prepare(self, source: Any, params: InferenceParams) -> PreparedImage:
+        if self.accepts_reduced_images and self.image_loader.reduced_jpeg_decode and not params.visualize_predictions:
+            return self._prepare_reduced(source, params)
         image = self.load_image(source, params)
         prepared = self.preprocess(image, params)
         if params.visualize_predictions:
             prepared.original = image
         return prepared
+
+    def _prepare_reduced(self, source: Any, params: InferenceParams) -> PreparedImage:
+        """A large JPEG decoded at reduced size (REDUCED_JPEG_DECODE); geometry from its full size."""
+        config = self.artifact.environment.preprocessing
+
+        def target(width: int, height: int) -> tuple[float, float]:
+            return resize_target(width, height, config, self.input_width, self.input_height, params.flags)
+
+        auto_orient = config.auto_orient and not params.flags.disable_auto_orient
+        image, size = self.image_loader.load_for_network(source, auto_orient, target)
+        return self.preprocess(image, params, original_size=size)
 
     def load_image(self, source: Any, params: InferenceParams) -> np.ndarray:
         """The original BGR image, oriented as this model's pre-processing asks."""

@@ -148,6 +148,7 @@ class YoloDetector(VisionModel):
     """Object detection for every YOLO output layout we know; the architecture picks the layout."""
 
     task = tasks.OBJECT_DETECTION
+    accepts_reduced_images = True
     #: Number of per-candidate values after the class scores (mask coefficients, keypoints).
     extra_values = 0
 

@@ -1,0 +1,213 @@
+"""The runtimes' own concurrency, and our server against Roboflow's on 512x512 and 3840x2160 JPEGs.
+
+    .venv/bin/python bench/concurrency.py [--model bench/2] [--duration 8] [--no-roboflow]
+
+1. `raw`: the product's backends on a pre-made tensor, N threads calling `session.run` in a closed
+   loop, for each way a runtime can share the CPU: OpenVINO LATENCY (one request on all cores),
+   THROUGHPUT (one stream per core) and ADAPTIVE (both), ONNX Runtime latency / throughput /
+   adaptive (`ONNXRUNTIME_CONCURRENCY`). The best images/s is the ceiling a server can approach.
+2. `server`: our server (`/infer/object_detection`, base64 JPEG) with its default and with the
+   concurrency settings under test, and Roboflow's server (when its venv exists, see
+   bench/README.md), at 1 and 8 clients on a 512x512 JPEG and at 1 and 4 clients on a 3840x2160
+   JPEG (ours also with `REDUCED_JPEG_DECODE=true`).
+
+The model defaults to the YOLOv8s 640 export of bench/make_models.py. The machine's load
+(`uptime`) is recorded with every point: on a shared machine the numbers are only comparable
+within one run. Writes `bench/results/concurrency-<date>-<machine>.md` and `.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import machine
+import numpy as np
+import servers
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE = Path.home() / ".cache/visionhost-bench/models"
+CONFIDENCE = 0.25
+RAW_CONFIGS = [
+    ("openvino", {"OPENVINO_PERFORMANCE_HINT": "LATENCY"}),
+    ("openvino", {"OPENVINO_PERFORMANCE_HINT": "THROUGHPUT"}),
+    ("openvino", {"OPENVINO_PERFORMANCE_HINT": "ADAPTIVE"}),
+    ("onnx", {"ONNXRUNTIME_CONCURRENCY": "latency"}),
+    ("onnx", {"ONNXRUNTIME_CONCURRENCY": "throughput"}),
+    ("onnx", {"ONNXRUNTIME_CONCURRENCY": "adaptive"}),
+]
+SERVER_CONFIGS = [
+    ("default", {}),
+    ("openvino ADAPTIVE", {"OPENVINO_PERFORMANCE_HINT": "ADAPTIVE"}),
+    ("openvino THROUGHPUT", {"OPENVINO_PERFORMANCE_HINT": "THROUGHPUT"}),
+]
+
+
+def uptime() -> str:
+    return os.popen("uptime").read().strip().split("load average:")[-1].strip()
+
+
+def images() -> dict[str, bytes]:
+    """A 512x512 photo (Ultralytics' bus.jpg when installed, else a synthetic scene) and a 3840x2160 scene."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tools"))
+    from synthetic_shapes import render_scene
+
+    bus = next(iter(sorted(Path("/work").glob("**/site-packages/ultralytics/assets/bus.jpg"))), None)
+    if bus is not None:
+        photo = cv2.imread(str(bus))
+        side = min(photo.shape[:2])
+        small = cv2.resize(photo[:side, :side], (512, 512), interpolation=cv2.INTER_AREA)
+        small_name = "bus.jpg cropped to 512x512"
+    else:
+        small = render_scene(np.random.default_rng(7), width=512, height=512).image
+        small_name = "synthetic scene 512x512"
+    large = render_scene(np.random.default_rng(8), width=3840, height=2160, min_objects=6, max_objects=12).image
+    return {
+        small_name: cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes(),
+        "synthetic scene 3840x2160": cv2.imencode(".jpg", large, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes(),
+    }
+
+
+def raw_point(backend_name: str, env: dict, weights: Path, size: int, threads: int, duration: float, warmup: float) -> dict:
+    from inference_backend_onnx import OnnxBackend, OnnxSettings
+    from inference_backend_openvino import OpenVinoBackend, OpenVinoSettings
+    from inference_core.settings import CoreSettings
+
+    if backend_name == "openvino":
+        settings = OpenVinoSettings.from_env(env)
+        backend = OpenVinoBackend(CoreSettings(), OpenVinoSettings(
+            cache_dir=Path(tempfile.mkdtemp(prefix="ov-")), performance_hint=settings.performance_hint))
+    else:
+        backend = OnnxBackend(CoreSettings(), OnnxSettings.from_env(env))
+    session = backend.load(weights)
+    feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
+    session.run(feed)
+    latencies: list[float] = []
+    start_at = time.perf_counter() + warmup
+    stop_at = start_at + duration
+
+    def worker() -> None:
+        while (now := time.perf_counter()) < stop_at:
+            session.run(feed)
+            if now >= start_at:
+                latencies.append(time.perf_counter() - now)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return {"images_per_s": round(len(latencies) / duration, 2),
+            "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None}
+
+
+def server_points(server: servers.Server, model_id: str, plan: list[tuple[str, bytes, int]], duration: float,
+                  warmup: float, scratch: Path) -> list[dict]:
+    rows = []
+    server.start(timeout=300)
+    try:
+        for image_name, jpeg, clients in plan:
+            request = servers.v2_request(model_id, "object-detection", jpeg, CONFIDENCE)
+            status, body = servers.send_once(server.port, request)
+            if status != 200:
+                raise RuntimeError(f"{server.name} answered {status}: {body[:200]!r}")
+            (scratch / "request.bin").write_bytes(request)
+            cpu_before = servers.tree_cpu_seconds(server.pid)
+            result = servers.run_bench_script(
+                "loadgen.py", ["--port", str(server.port), "--request-file", str(scratch / "request.bin"),
+                               "--concurrency", str(clients)], duration, warmup)
+            cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
+            rows.append({"image": image_name, "clients": clients, "rps": result.get("rps"),
+                         "p50_ms": result.get("p50_ms"), "p95_ms": result.get("p95_ms"),
+                         "cpu_per_request_ms": round(cpu / max(result.get("completed_all", 0), 1) * 1000, 1),
+                         "errors": result.get("errors", 0), "load": uptime()})
+    finally:
+        server.stop()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--model", default="bench/2", help="model id in --cache (bench/2: YOLOv8s 640)")
+    parser.add_argument("--size", type=int, default=640)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--sections", default="raw,server")
+    parser.add_argument("--no-roboflow", action="store_true")
+    parser.add_argument("--roboflow-venv", type=Path, default=Path.home() / ".cache/visionhost-bench/roboflow-venv")
+    parser.add_argument("--output", type=Path, default=REPO / "bench" / "results")
+    args = parser.parse_args()
+    weights = args.cache / args.model / "weights.onnx"
+    scratch = Path(tempfile.mkdtemp(prefix="visionhost-concurrency-"))
+    result: dict = {"date": datetime.now().isoformat(timespec="minutes"), "machine": machine.describe(),
+                    "model": args.model, "load_at_start": uptime(), "raw": [], "server": []}
+    if "raw" in args.sections:
+        for backend_name, env in RAW_CONFIGS:
+            for threads in (1, 8):
+                row = {"runtime": backend_name, "setting": " ".join(f"{k}={v}" for k, v in env.items()),
+                       "threads": threads, **raw_point(backend_name, env, weights, args.size, threads,
+                                                       args.duration, args.warmup), "load": uptime()}
+                print(json.dumps(row), flush=True)
+                result["raw"].append(row)
+    if "server" in args.sections:
+        pictures = images()
+        (small_name, small), (large_name, large) = pictures.items()
+        plan = [(small_name, small, 1), (small_name, small, 8), (large_name, large, 1), (large_name, large, 4)]
+        configs = [(f"visionhost {label}", env, plan) for label, env in SERVER_CONFIGS]
+        configs.append(("visionhost default + REDUCED_JPEG_DECODE", {"REDUCED_JPEG_DECODE": "true"}, plan[2:]))
+        for label, env, points in configs:
+            server = servers.ours(args.cache, servers.free_port(), scratch / "ours.log", 0, env)
+            for row in server_points(server, args.model, points, args.duration, args.warmup, scratch):
+                row = {"system": label, **row}
+                print(json.dumps(row), flush=True)
+                result["server"].append(row)
+        if not args.no_roboflow and (args.roboflow_venv / "bin" / "python").is_file():
+            server = servers.roboflow(args.roboflow_venv, args.cache, servers.free_port(), scratch / "rf.log")
+            for row in server_points(server, args.model, plan, args.duration, args.warmup, scratch):
+                row = {"system": "roboflow inference 1.8.3", **row}
+                print(json.dumps(row), flush=True)
+                result["server"].append(row)
+    result["load_at_end"] = uptime()
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = args.output / f"concurrency-{datetime.now():%Y-%m-%d-%H%M}-{machine.slug(result['machine'])}"
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    stem.with_suffix(".md").write_text(markdown(result))
+    print(stem.with_suffix(".md"))
+
+
+def markdown(result: dict) -> str:
+    lines = [f"# Runtime concurrency and large frames ({result['date']}, model {result['model']})", "",
+             f"Machine: {result['machine']['cpu_model']}, {result['machine']['cpus']} CPUs. Load averages (1, 5, "
+             f"15 min) at start: {result['load_at_start']}; at end: {result['load_at_end']}; each row's `load` is "
+             "the load average right after it. A load above the CPU count means other jobs shared the CPUs.", ""]
+    if result["raw"]:
+        best = max(result["raw"], key=lambda row: row["images_per_s"])
+        lines += ["## Runtimes alone (pre-made tensor)", "",
+                  f"Best: {best['images_per_s']} images/s ({best['runtime']} {best['setting']}, {best['threads']} threads).", "",
+                  "| runtime | setting | calling threads | images/s | p50 ms | load |", "|---|---|---:|---:|---:|---|"]
+        lines += [f"| {r['runtime']} | {r['setting']} | {r['threads']} | {r['images_per_s']} | {r['p50_ms']} | {r['load']} |"
+                  for r in result["raw"]]
+        lines.append("")
+    if result["server"]:
+        lines += ["## Servers (`/infer/object_detection`, base64 JPEG)", "",
+                  "| system | image | clients | req/s | p50 ms | p95 ms | CPU ms/req | errors | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+        lines += [f"| {r['system']} | {r['image']} | {r['clients']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
+                  f"{r['cpu_per_request_ms']} | {r['errors']} | {r['load']} |" for r in result["server"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
