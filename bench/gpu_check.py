@@ -3,7 +3,11 @@
 1. our ONNX backend picks the CUDA (or TensorRT) execution provider on its own (`auto`);
 2. detection on the committed fixture detector finds the shapes of the committed sample image;
 3. raw ONNX Runtime on the GPU, batch 1 and 16;
-4. our server at concurrency 16 (and 1) with and without dynamic batching.
+4. our backend on CUDA with and without IO binding (`ONNXRUNTIME_IO_BINDING`), batch 1 and 16;
+5. TensorRT (when its libraries load): the engine built into `{MODEL_CACHE_DIR}/.tensorrt` by a
+   first process and reused by a second (load times), fp32 and fp16 (`ONNXRUNTIME_PRECISION`)
+   speed and agreement with CUDA fp32;
+6. our server at concurrency 16 (and 1) with and without dynamic batching.
 """
 
 from __future__ import annotations
@@ -57,6 +61,90 @@ def raw_gpu(weights: Path, size: int, batch: int, duration: float) -> dict:
     return servers.run_bench_script("local.py", arguments, duration, 3)
 
 
+TENSORRT_PROBE = r"""
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from inference_backend_onnx import OnnxBackend, OnnxSettings
+from inference_core.settings import CoreSettings
+cache, weights, size, precision = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+settings = CoreSettings(model_cache_dir=cache, onnx_execution_providers=("tensorrt", "cuda"))
+started = time.perf_counter()
+session = OnnxBackend(settings, OnnxSettings(precision=precision)).load(weights)
+load_s = time.perf_counter() - started
+feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
+first = session.run(feed)[0]
+timings = []
+for _ in range(50):
+    t = time.perf_counter(); session.run(feed); timings.append(time.perf_counter() - t)
+np.save(sys.argv[5], first)
+print(json.dumps({"precision": precision, "providers": session.info.providers, "load_s": round(load_s, 2),
+                  "p50_ms": round(sorted(timings)[25] * 1000, 3),
+                  "engines": sorted(p.name for p in (cache / ".tensorrt").rglob("*.engine"))}))
+"""
+
+
+def io_binding(weights: Path, size: int, seconds: float) -> list[dict]:
+    """Our backend on CUDA, plain `run` against IO binding, batch 1 and 16 (images/s)."""
+    import numpy as np
+    from inference_backend_onnx import OnnxBackend, OnnxSettings
+    from inference_core.settings import CoreSettings
+
+    rows = []
+    for mode in ("off", "on"):
+        session = OnnxBackend(CoreSettings(), OnnxSettings(io_binding=mode)).load(weights)
+        for batch in (1, 16):
+            if session.inputs[0].fixed_dim(0) not in (None, batch):
+                continue
+            feed = {session.inputs[0].name: np.random.default_rng(0).random((batch, 3, size, size), dtype=np.float32)}
+            reference = session.run(feed)[0]
+            runs, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                session.run(feed)
+                runs += 1
+            elapsed = time.perf_counter() - started
+            rows.append({"io_binding": mode, "batch": batch, "device": session.info.device,
+                         "images_per_s": round(runs * batch / elapsed, 1),
+                         "checksum": float(np.abs(reference).sum())})
+    return rows
+
+
+def tensorrt(cache: Path, weights: Path, size: int, scratch: Path) -> list[dict]:
+    """Fresh processes: fp32 build, fp32 reuse, fp16 build, fp16 reuse; agreement with CUDA fp32."""
+    import numpy as np
+
+    rows = []
+    for precision, attempt in (("fp32", "build"), ("fp32", "reuse"), ("fp16", "build"), ("fp16", "reuse")):
+        output = scratch / f"trt-{precision}-{attempt}.npy"
+        completed = subprocess.run(
+            [sys.executable, "-c", TENSORRT_PROBE, str(cache), str(weights), str(size), precision, str(output)],
+            capture_output=True, text=True, timeout=900,
+        )
+        if completed.returncode != 0:
+            lines = completed.stderr.strip().splitlines() or ["no output"]
+            rows.append({"precision": precision, "attempt": attempt, "error": lines[-1][:300]})
+            break
+        row = {"attempt": attempt, **json.loads(completed.stdout.strip().splitlines()[-1])}
+        row["built_log_lines"] = completed.stderr.count("TensorRT is building an engine")
+        rows.append(row)
+    reference = _cuda_reference(weights, size)
+    for row in rows:
+        path = scratch / f"trt-{row['precision']}-{row['attempt']}.npy"
+        if "error" not in row and path.is_file():
+            row["max_abs_diff_vs_cuda_fp32"] = float(np.abs(np.load(path) - reference).max())
+    return rows
+
+
+def _cuda_reference(weights: Path, size: int):
+    import numpy as np
+    from inference_backend_onnx import OnnxBackend
+    from inference_core.settings import CoreSettings
+
+    session = OnnxBackend(CoreSettings(onnx_execution_providers=("cuda",))).load(weights)
+    feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
+    return session.run(feed)[0]
+
+
 def server_throughput(
     cache: Path, model_id: str, window_ms: float, concurrency: int, duration: float, scratch: Path
 ) -> dict:
@@ -104,6 +192,8 @@ def main() -> None:
     weights = cache / model_id / "weights.onnx"
     results["model"] = {"model_id": model_id, "input": size}
     results["raw"] = [raw_gpu(weights, size, batch, args.duration / 2) for batch in (1, 16)]
+    results["io_binding"] = _guarded(io_binding, weights, size, args.duration / 3)
+    results["tensorrt"] = _guarded(tensorrt, cache, weights, size, scratch)
     results["server"] = [
         server_throughput(cache, model_id, window, concurrency, args.duration, scratch)
         for window in (2.0, 0.0)
@@ -138,6 +228,17 @@ def _markdown(results: dict) -> str:
             f"| raw onnxruntime batch {raw['batch']} ({raw['providers'][0]}) | {raw['images_per_s']} | "
             f"{raw['p50_ms']} | {raw['p99_ms']} | {raw['cpu_per_image_ms']} |"
         )
+    lines += ["", "| IO binding | batch | images/s | device |", "|---|---:|---:|---|"]
+    for row in results.get("io_binding", []):
+        lines.append(f"| {row.get('io_binding', row.get('error'))} | {row.get('batch', '')} | "
+                     f"{row.get('images_per_s', '')} | {row.get('device', '')} |")
+    lines += ["", "| TensorRT | precision | load s | p50 ms | engines in cache | max abs diff vs CUDA fp32 | error |",
+              "|---|---|---:|---:|---|---:|---|"]
+    for row in results.get("tensorrt", []):
+        lines.append(f"| {row.get('attempt', '')} | {row.get('precision', '')} | {row.get('load_s', '')} | "
+                     f"{row.get('p50_ms', '')} | {len(row.get('engines', []))} | "
+                     f"{row.get('max_abs_diff_vs_cuda_fp32', '')} | {row.get('error', '')} |")
+    lines += ["", "| what | req/s (images/s) | p50 ms | p99 ms | cpu/req ms |", "|---|---:|---:|---:|---:|"]
     for row in results["server"]:
         label = "on" if row["batch_window_ms"] > 0 else "off"
         lines.append(
@@ -145,6 +246,14 @@ def _markdown(results: dict) -> str:
             f"{row['p99_ms']} | {row['cpu_per_request_ms']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _guarded(function, *arguments) -> list[dict]:
+    """A section that fails becomes one row carrying its error: the rest of the check still runs."""
+    try:
+        return function(*arguments)
+    except Exception as error:  # noqa: BLE001 - reported in the table
+        return [{"error": f"{type(error).__name__}: {error}"[:300]}]
 
 
 def _nvidia_smi() -> str:

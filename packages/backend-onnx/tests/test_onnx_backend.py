@@ -72,3 +72,62 @@ def test_concurrency_setting_from_environment():
     assert OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "Adaptive"}).concurrency == "adaptive"
     with pytest.raises(ValueError, match="ONNXRUNTIME_CONCURRENCY"):
         OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "many"})
+
+
+def test_io_binding_gives_the_same_outputs_as_run(fixture_model_path):
+    import numpy as np
+
+    path = fixture_model_path("shapes-det-yolov8.onnx")
+    plain = OnnxBackend(CoreSettings(), OnnxSettings(io_binding="off")).load(path)
+    bound = OnnxBackend(CoreSettings(), OnnxSettings(io_binding="on")).load(path)
+    assert bound.io_binding and not plain.io_binding
+    assert not OnnxBackend(CoreSettings(), OnnxSettings()).load(path).io_binding, "auto: only with CUDA"
+    feed = {plain.inputs[0].name: np.random.default_rng(3).random((2, 3, 320, 320), dtype=np.float32)}
+    for ours, theirs in zip(bound.run(feed), plain.run(feed), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_tensorrt_engines_live_under_the_model_cache_with_their_options(tmp_path):
+    from inference_backend_onnx.gpu import engine_cache_dir, provider_entries
+
+    cache = tmp_path / "models"
+    weights = cache / "project" / "3" / "weights.onnx"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"")
+    folder = engine_cache_dir(cache, weights)
+    assert folder == cache / ".tensorrt" / "project" / "3"
+    outside = engine_cache_dir(cache, tmp_path / "elsewhere.onnx")
+    assert outside.parent == cache / ".tensorrt" / "outside"
+    entries = provider_entries(["TensorrtExecutionProvider", "CUDAExecutionProvider"], folder, fp16=True)
+    name, options = entries[0]
+    assert name == "TensorrtExecutionProvider" and entries[1] == "CUDAExecutionProvider"
+    assert options["trt_engine_cache_enable"] and options["trt_engine_cache_path"] == str(folder)
+    assert options["trt_fp16_enable"] is True
+    assert provider_entries(["CPUExecutionProvider"], folder, fp16=False) == ["CPUExecutionProvider"]
+
+
+def test_engine_build_progress_is_logged_only_when_tensorrt_builds(tmp_path, caplog):
+    import logging
+
+    from inference_backend_onnx.gpu import engine_build_progress
+
+    with caplog.at_level(logging.WARNING, logger="inference_backend_onnx"):
+        with engine_build_progress("m.onnx", tmp_path / "engines", ["CPUExecutionProvider"]):
+            pass
+        assert not caplog.records
+        with engine_build_progress("m.onnx", tmp_path / "engines", ["TensorrtExecutionProvider"]):
+            pass
+        assert "building an engine for m.onnx" in caplog.text and "ready after" in caplog.text
+        caplog.clear()
+        (tmp_path / "engines" / "TensorrtExecutionProvider_m.engine").write_bytes(b"x")
+        with engine_build_progress("m.onnx", tmp_path / "engines", ["TensorrtExecutionProvider"]):
+            pass
+        assert not caplog.records, "an engine in the cache is reused without a build message"
+
+
+def test_precision_and_io_binding_settings_from_environment():
+    settings = OnnxSettings.from_env({"ONNXRUNTIME_PRECISION": "FP16", "ONNXRUNTIME_IO_BINDING": "on"})
+    assert (settings.precision, settings.io_binding) == ("fp16", "on")
+    assert (OnnxSettings.from_env({}).precision, OnnxSettings.from_env({}).io_binding) == ("fp32", "auto")
+    with pytest.raises(ValueError, match="ONNXRUNTIME_PRECISION"):
+        OnnxSettings.from_env({"ONNXRUNTIME_PRECISION": "int4"})

@@ -11,6 +11,8 @@ from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
 
+from inference_backend_onnx.gpu import CUDA, TENSORRT, engine_build_progress, engine_cache_dir, provider_entries
+from inference_backend_onnx.gpu import logger, run_with_io_binding
 from inference_backend_onnx.providers import choose_providers
 from inference_backend_onnx.settings import OnnxSettings
 
@@ -26,19 +28,22 @@ def _onnxruntime():
 class OnnxSession(Session):
     """One or more runtime sessions of one model; each call runs on a free one (see `Lanes`)."""
 
-    def __init__(self, lanes: Lanes, providers: list[str]) -> None:
+    def __init__(self, lanes: Lanes, providers: list[str], io_binding: str = "auto") -> None:
         with lanes.take() as session:
             self.inputs = [_spec(node) for node in session.get_inputs()]
             self.outputs = [_spec(node) for node in session.get_outputs()]
         self.lanes = lanes
         self._output_names = [spec.name for spec in self.outputs]
-        device = "cuda" if any(p in providers for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider")) else "cpu"
+        device = "cuda" if any(p in providers for p in (CUDA, TENSORRT)) else "cpu"
         self.info = SessionInfo(backend=OnnxBackend.name, device=device, providers=providers)
+        self.io_binding = io_binding == "on" or (io_binding == "auto" and device == "cuda")
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         self.check_feeds(feeds)
         with self.lanes.take() as session:
             try:
+                if self.io_binding:
+                    return run_with_io_binding(session, feeds, self._output_names, self.info.device)
                 return session.run(self._output_names, feeds)
             except Exception as error:
                 raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
@@ -90,6 +95,9 @@ class OnnxBackend(Backend):
         if not path.is_file():
             raise ModelNotFoundError(f"Model file {path} does not exist.")
         providers = self.providers()
+        if self.onnx_settings.precision == "fp16" and TENSORRT not in providers:
+            logger.warning("ONNXRUNTIME_PRECISION=fp16 applies to TensorRT engines; with %s the model runs "
+                           "as exported.", ", ".join(providers))
         concurrency = self.onnx_settings.concurrency
         on_cpu_only = providers == ["CPUExecutionProvider"]
         cores = os.cpu_count() or 1
@@ -101,7 +109,7 @@ class OnnxBackend(Backend):
             lanes = Lanes(wide, narrow)
         with lanes.take() as session:
             chosen = session.get_providers()
-        return OnnxSession(lanes, chosen)
+        return OnnxSession(lanes, chosen, self.onnx_settings.io_binding)
 
     def _session(self, path: Path, providers: list[str], threads: int):
         runtime = _onnxruntime()
@@ -111,8 +119,11 @@ class OnnxBackend(Backend):
         options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
         spinning = "1" if self.settings.intra_op_spinning else "0"
         options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
+        cache_dir = engine_cache_dir(self.settings.model_cache_dir, path)
+        entries = provider_entries(providers, cache_dir, self.onnx_settings.precision == "fp16")
         try:
-            return runtime.InferenceSession(str(path), sess_options=options, providers=providers)
+            with engine_build_progress(str(path), cache_dir, providers):
+                return runtime.InferenceSession(str(path), sess_options=options, providers=entries)
         except Exception as error:  # ORT raises its own types for corrupt or unsupported files
             raise ModelArtifactError(f"ONNX Runtime cannot load {path.name}: {error}") from error
 
