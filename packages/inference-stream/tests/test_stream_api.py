@@ -130,3 +130,35 @@ def test_what_a_client_may_not_open_is_refused(model_cache, tmp_path, clip_file)
             assert client.get("/inference_pipelines/list").json()["pipelines"] == []
     finally:
         stop_server(strict)
+
+
+def test_the_client_drives_a_pipeline_with_roboflows_method_names(stream_server, clip_file):
+    from inference_sdk import InferenceHTTPClient
+    from inference_sdk.http.errors import HTTPCallErrorError
+
+    client = InferenceHTTPClient(api_url=stream_server.url, api_key="any")
+    started = client.start_inference_pipeline_with_workflow(
+        video_reference=str(clip_file), workflow_specification=DETECT,
+        source_buffer_filling_strategy="WAIT", source_buffer_consumption_strategy="LAZY",
+    )
+    pipeline_id = started["context"]["pipeline_id"]
+    assert pipeline_id in client.list_inference_pipelines()["pipelines"]
+    frame_ids: list[int] = []
+    deadline = time.monotonic() + 120
+    while len(frame_ids) < CLIP_FRAMES:
+        assert time.monotonic() < deadline, f"only {len(frame_ids)} results came"
+        result = client.consume_inference_pipeline_result(pipeline_id, excluded_fields=["predictions"])
+        assert all(output == {} for output in result["outputs"])  # the excluded field is left out
+        frame_ids.extend(metadata["frame_id"] for metadata in result["frames_metadata"])
+        if not result["outputs"]:
+            time.sleep(0.2)
+    assert frame_ids == list(range(1, CLIP_FRAMES + 1))
+    assert client.get_inference_pipeline_status(pipeline_id)["status"] == "success"
+    with pytest.raises(HTTPCallErrorError) as refused:  # the file has ended: nothing to pause
+        client.pause_inference_pipeline(pipeline_id)
+    assert refused.value.status_code == 409 and "ENDED" in refused.value.api_message
+    assert client.terminate_inference_pipeline(pipeline_id)["status"] == "success"
+    assert client.list_inference_pipelines()["pipelines"] == []
+    with pytest.raises(ValueError):
+        client.get_inference_pipeline_status("")
+

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from inference_sdk.config import is_roboflow_hosted
-from inference_sdk.http import operations, workflows
+from inference_sdk.http import operations, pipelines, workflows
 from inference_sdk.http.entities import (
     HTTPClientMode,
     InferenceConfiguration,
@@ -293,6 +293,36 @@ class InferenceHTTPClient:
     ) -> dict[str, Any]:
         return await self.__run_async(workflows.describe_workflow_interface(
             self.__session(), workspace_name, workflow_id, specification, use_cache))
+
+    # --- Stream API (video pipelines on the server) ------------------------------------------------
+
+    def start_inference_pipeline_with_workflow(self, video_reference: str | int | list[str | int],
+                                               **configuration: Any) -> dict:
+        """Start a workflow pipeline over a video source on the server; the answer's
+        `context.pipeline_id` names it. Keywords as Roboflow's client: `workflow_specification` or
+        `workspace_name` + `workflow_id`, `workflows_parameters`, `max_fps`, buffer strategies,
+        `results_buffer_size`, ..."""
+        return self.__run(pipelines.start_with_workflow(self.__session(), video_reference, **configuration))
+
+    def list_inference_pipelines(self) -> dict:
+        return self.__run(pipelines.list_pipelines(self.__session()))
+
+    def get_inference_pipeline_status(self, pipeline_id: str) -> dict:
+        return self.__run(pipelines.pipeline_command(self.__session(), pipeline_id, "GET", "status"))
+
+    def pause_inference_pipeline(self, pipeline_id: str) -> dict:
+        return self.__run(pipelines.pipeline_command(self.__session(), pipeline_id, "POST", "pause"))
+
+    def resume_inference_pipeline(self, pipeline_id: str) -> dict:
+        return self.__run(pipelines.pipeline_command(self.__session(), pipeline_id, "POST", "resume"))
+
+    def terminate_inference_pipeline(self, pipeline_id: str) -> dict:
+        return self.__run(pipelines.pipeline_command(self.__session(), pipeline_id, "POST", "terminate"))
+
+    def consume_inference_pipeline_result(self, pipeline_id: str, excluded_fields: list[str] | None = None) -> dict:
+        """The oldest results not consumed yet: `outputs` and `frames_metadata` (empty lists if none)."""
+        return self.__run(pipelines.pipeline_command(
+            self.__session(), pipeline_id, "GET", "consume", excluded_fields=excluded_fields or []))
 
     def infer_on_stream(
         self, input_uri: str | int, model_id: str | None = None

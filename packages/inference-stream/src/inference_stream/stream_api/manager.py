@@ -40,6 +40,12 @@ class PipelineOperationError(InferenceError):
     status_code = 500
 
 
+class PipelineStateError(InferenceError):
+    """The command does not apply in the pipeline's state (pausing one whose source ended, ...)."""
+
+    status_code = 409
+
+
 @dataclass
 class _Worker:
     process: Any
@@ -114,7 +120,10 @@ class PipelineManager:
         if command == "terminate":
             self._stop(pipeline_id)
         if reply.get("status") != "success":
-            raise PipelineOperationError(f"Pipeline {pipeline_id}: {reply.get('message')}")
+            error = PipelineStateError if reply.get("error_type") == "StreamOperationNotAllowedError" else (
+                PipelineOperationError
+            )
+            raise error(f"Pipeline {pipeline_id}: {reply.get('message')}")
         return reply
 
     def terminate(self, pipeline_id: str) -> dict:
