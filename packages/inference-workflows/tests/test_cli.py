@@ -110,6 +110,9 @@ def test_the_readme_example_runs_as_documented(tmp_path, fixture_model_path, ass
     assert [item["class"] for item in result["shapes"]["predictions"]] == [c["top"] for c in result["crop_classes"]]
     out = tmp_path / "out"
     _cli(cache, "workflows", "process-images", sample.parent, "--spec", example, "--output", out)
-    (record,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert record["image"] == "shapes-sample.jpg" and record["count"] == result["count"]
+    records = {json.loads(line)["image"]: json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()}
+    images = [path for path in sample.parent.rglob("*") if path.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    assert len(records) == len(images)  # every image of the folder, sub-folders included
+    record = records["shapes-sample.jpg"]
+    assert record["count"] == result["count"]
     assert cv2.imread(str(out / record["drawn"])).shape == cv2.imread(str(sample)).shape
