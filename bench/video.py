@@ -164,7 +164,9 @@ def markdown(results: dict) -> str:
     lines = [
         f"# Video throughput, {results['date']}",
         "",
-        f"Machine: {described['cpu_model']}, {described['cpus']} CPUs (shared with other work while measured), "
+        f"Machine: {described['cpu_model']}, {described['cpus']} CPUs, load average "
+        f"{results.get('load_average_at_start', 0):.1f} at the start and {results.get('load_average_at_end', 0):.1f} at the end "
+        "(other work on the machine: wall-clock fps then mostly measures each row's share of the CPUs), "
         f"Python {described['python']}. Model: the fixture detector (`shapes-det-yolov8.onnx`, 320x320), "
         f"ONNX Runtime on CPU. Files: H.264, {results['frames']} frames of moving shapes at 30 fps. "
         "`bench/video.py` made this table.",
@@ -182,7 +184,8 @@ def markdown(results: dict) -> str:
     lines += [
         "",
         f"Frames per second (higher is better), best of {results['rounds']} interleaved rounds, and in brackets "
-        "the CPU time this process spent per frame (all threads). Every pipeline processed every frame.",
+        "the CPU time this process spent per frame (all threads). Every pipeline processed every frame. "
+        "Roboflow's row is one run in its own process (CPU time not measured).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -209,6 +212,7 @@ def main() -> None:
             "machine": machine.describe(),
             "frames": args.frames,
             "rounds": args.rounds,
+            "load_average_at_start": os.getloadavg()[0],
             "files": {},
         }
         use_roboflow = not args.no_roboflow and (args.roboflow_venv / "bin" / "python").is_file()
@@ -231,6 +235,7 @@ def main() -> None:
                     row["roboflow"] = f"{outcome[0]:.1f} ({outcome[1]} of {args.frames} frames)"
             results["files"][name] = row
             print(name, json.dumps(row), flush=True)
+    results["load_average_at_end"] = os.getloadavg()[0]
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"video-{datetime.now(timezone.utc):%Y-%m-%d}-{machine.slug(results['machine'])}"
     (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -81,3 +81,20 @@ def write_h264(path: Path, frames: list[np.ndarray], fps: float) -> Path:
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def write_hls(folder: Path, frames: list[np.ndarray], fps: float, segment_seconds: int = 1) -> Path:
+    """Encode BGR frames as an HLS playlist (`clip.m3u8`) with H.264 segments, as a VOD stream."""
+    folder.mkdir(parents=True, exist_ok=True)
+    playlist = folder / "clip.m3u8"
+    height, width = frames[0].shape[:2]
+    options = {"hls_time": str(segment_seconds), "hls_playlist_type": "vod"}
+    with av.open(str(playlist), "w", format="hls", options=options) as container:
+        stream = container.add_stream("libx264", rate=int(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return playlist

@@ -15,6 +15,7 @@ from inference_core.settings import UrlPolicy
 from inference_stream import InferencePipeline, StreamState
 from inference_stream.sources import VideoSourceNotAllowedError, check_stream_address
 from mjpeg_server import MjpegServer
+from moving_shapes import write_hls
 from rtsp_loopback import RtspServer, free_port, rtsp_unavailable_reason, write_jpeg_frames
 from stream_checks import MODEL_ID, comparable, pipeline_threads
 
@@ -121,6 +122,38 @@ def test_mjpeg_camera_that_dies_is_reconnected_and_the_pipeline_goes_on(clip, ma
     assert server.clients_served >= 2
     assert recorder.mismatches == [] and pipeline.error is None
     assert pipeline_threads() == []
+
+
+def test_an_hls_stream_over_http_every_segment_in_order(clip, manager, model, tmp_path):
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    write_hls(tmp_path / "hls", clip.frames, clip.fps)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    web = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path / "hls")))
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    recorder = Recorder(model)
+    # a URL is a live source (as in Roboflow's pipeline): ask for every frame explicitly
+    pipeline = live_pipeline(
+        f"http://127.0.0.1:{web.server_address[1]}/clip.m3u8", recorder, manager,
+        source_buffer_filling_strategy="WAIT", source_buffer_consumption_strategy="LAZY",
+    )
+    try:
+        pipeline.start(use_main_thread=False)
+        recorder.wait_for(lambda: len(recorder.frames) >= len(clip.frames), "every frame of the HLS stream")
+    finally:
+        pipeline.terminate()
+        pipeline.join()
+        web.shutdown()
+        web.server_close()
+    first = recorder.frames[: len(clip.frames)]
+    assert [frame.frame_id for frame in first] == list(range(1, len(clip.frames) + 1))
+    assert all(frame.comes_from_video_file is False for frame in first)
+    assert recorder.mismatches == [] and pipeline_threads() == []
 
 
 def test_pause_mute_and_resume_a_live_source(clip, manager, model):

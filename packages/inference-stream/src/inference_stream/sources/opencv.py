@@ -1,7 +1,8 @@
 """Files, RTSP/RTMP/HTTP (MJPEG, HLS) streams and cameras through OpenCV's FFmpeg backend.
 
-Measured faster than PyAV at decoding to BGR arrays on this project's machines (bench/video.py),
-and OpenCV is a core dependency already. Open and read timeouts bound every blocking FFmpeg call,
+Chosen over PyAV by measurement (bench/video.py, bench/results/video-*.md): the same CPU time per
+1080p frame (PyAV's threaded decoding was ahead in wall time there), four times faster at
+640x480, and OpenCV is a core dependency already. Open and read timeouts bound every blocking FFmpeg call,
 so a source that never answers cannot hold a thread for longer than that.
 """
 
