@@ -180,11 +180,11 @@ def _text(value: Any) -> str:
 def _send(request: dict, policy: Any, timeout: float) -> tuple[int | None, str | None]:
     """Send to the address the policy checked (no re-resolution, no redirects)."""
     try:
-        scheme, host, port, address = resolve_allowed_address(request["url"], policy)
-        sock = socket.create_connection((address, port), timeout)
-        if scheme == "https":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        parsed, address = resolve_allowed_address(request["url"], policy)
+        sock = socket.create_connection((address, parsed.port), timeout)
+        if parsed.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parsed.host)
+        connection = http.client.HTTPConnection(parsed.host, parsed.port, timeout=timeout)
         connection.sock = sock
         try:
             connection.request(request["method"], request["path"], body=request["body"], headers=request["headers"])
