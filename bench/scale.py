@@ -206,8 +206,10 @@ def section_churn(scratch: Path, model_dir: Path, duration: float, warmup: float
 def section_workers(scratch: Path, model_dir: Path, duration: float, warmup: float) -> list[dict]:
     cache = make_cache(scratch / "workers-cache", 1, model_dir)
     rows = []
-    for workers in (1, 2, 4):
-        server, start_seconds = start_server(cache, {"NUM_WORKERS": str(workers)})
+    cores = str(os.cpu_count() or 1)
+    variants = [(1, {}), (2, {}), (2, {"INTRA_OP_THREADS": cores}), (4, {}), (4, {"INTRA_OP_THREADS": cores})]
+    for workers, extra in variants:
+        server, start_seconds = start_server(cache, {"NUM_WORKERS": str(workers), **extra})
         try:
             for _ in range(workers * 3):  # let every worker load the model before measuring
                 infer_once(server.port, "m-0/1")
@@ -215,7 +217,8 @@ def section_workers(scratch: Path, model_dir: Path, duration: float, warmup: flo
             rss = servers.tree_memory_mb(server.pid)[0]
         finally:
             server.stop()
-        rows.append({"num_workers": workers, "start_s": round(start_seconds, 2), **result, "rss_mb": round(rss, 1),
+        threads = extra.get("INTRA_OP_THREADS", "default (cores / workers)" if workers > 1 else "default")
+        rows.append({"num_workers": workers, "runtime_threads_each": threads, "start_s": round(start_seconds, 2), **result, "rss_mb": round(rss, 1),
                      "load": uptime()})
         print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -258,8 +261,12 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result["load_at_end"] = uptime()
-    args.output.mkdir(parents=True, exist_ok=True)
-    stem = args.output / f"scale-{datetime.now():%Y-%m-%d}-{machine.slug(result['machine'])}"
+    write(result, args.output)
+
+
+def write(result: dict, output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    stem = output / f"scale-{result['date'][:10]}-{machine.slug(result['machine'])}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = [f"# Scale: cold start, cache size, loaded models, LRU churn, workers ({result['date']})", "",
              f"Machine: {result['machine']['cpu_model']}, {result['machine']['cpus']} CPUs. Load averages "

@@ -85,3 +85,17 @@ def test_metrics_text_format():
     assert "visionhost_models_loaded 1" in text and "visionhost_http_requests_in_flight 0" in text
     for line in text.splitlines():
         assert line.startswith("# HELP ") or line.startswith("# TYPE ") or len(line.rsplit(" ", 1)) == 2
+
+
+def test_several_workers_share_the_cores_between_their_runtimes():
+    import os
+
+    from inference_server.settings import ServerSettings
+
+    cores = os.cpu_count() or 1
+    assert ServerSettings.from_env({}).core.intra_op_threads == 0, "one worker: the runtime's default"
+    two = ServerSettings.from_env({"NUM_WORKERS": "2"}).core.intra_op_threads
+    assert two == max(1, cores // 2)
+    assert ServerSettings.from_env({"NUM_WORKERS": str(cores * 4)}).core.intra_op_threads == 1
+    explicit = ServerSettings.from_env({"NUM_WORKERS": "2", "INTRA_OP_THREADS": "3"}).core.intra_op_threads
+    assert explicit == 3, "an explicit INTRA_OP_THREADS wins"

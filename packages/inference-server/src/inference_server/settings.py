@@ -93,10 +93,22 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
 
 
 def _server_core(core: CoreSettings, env: Mapping[str, str] | None = None) -> CoreSettings:
-    """The server refuses server-side file paths unless ALLOW_FILE_INPUT says otherwise."""
-    allow_files = parse_bool((env or {}).get("ALLOW_FILE_INPUT"), False)
+    """The server refuses server-side file paths unless ALLOW_FILE_INPUT says otherwise, and with
+    several worker processes each runtime gets its share of the cores (see `threads_per_worker`)."""
+    env = env or {}
+    allow_files = parse_bool(env.get("ALLOW_FILE_INPUT"), False)
     limits = dataclasses.replace(core.image_limits, allow_file_paths=allow_files)
-    return dataclasses.replace(core, image_limits=limits)
+    threads = core.intra_op_threads or threads_per_worker(max(1, _int(env, "NUM_WORKERS", 1)))
+    return dataclasses.replace(core, image_limits=limits, intra_op_threads=threads)
+
+
+def threads_per_worker(workers: int) -> int:
+    """Runtime threads for each of `workers` processes when INTRA_OP_THREADS is not set: with one
+    worker the runtime's own default (0); with several, the cores divided between them, so N
+    workers do not start N thread pools as wide as the machine that fight over the same cores."""
+    if workers <= 1:
+        return 0
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
