@@ -79,8 +79,10 @@ def _mount_workflows(app: FastAPI, state: ServerState) -> None:
         return await download_api_key(request, state)
 
     settings = WorkflowSettings.from_env()
+    core = state.settings.core
     settings = dataclasses.replace(
-        settings, url_policy=state.settings.core.url_policy, max_batch_size=state.settings.max_batch_size
+        settings, url_policy=core.url_policy, max_batch_size=state.settings.max_batch_size,
+        api_base_url=core.registry.api_base_url, api_key=core.registry.api_key, offline=core.registry.offline,
     )
     app.include_router(build_router(lambda: state.manager, [require_api_key], api_key, settings))
 

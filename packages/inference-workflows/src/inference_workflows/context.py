@@ -25,6 +25,13 @@ class WorkflowSettings:
     max_batch_size: int = 64
     #: the request asked that sinks do nothing (`disable_sinks`), as Roboflow's server allows.
     disable_sinks: bool = False
+    #: saved workflows fetched from Roboflow's API are kept here for offline use (None: not kept).
+    downloaded_dir: Path | None = None
+    api_base_url: str = "https://api.roboflow.com"
+    #: the key used when a request brings none
+    api_key: str | None = None
+    #: never fetch saved workflows from the API (OFFLINE_MODE)
+    offline: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> WorkflowSettings:
@@ -33,14 +40,20 @@ class WorkflowSettings:
         from inference_core.settings import CoreSettings
 
         env = os.environ if environ is None else environ
+        core = CoreSettings.from_env(env)
         sink_dir = env.get("WORKFLOWS_LOCAL_SINK_DIR")
         specs = env.get("WORKFLOWS_SPECIFICATIONS_DIR")
+        downloaded = env.get("WORKFLOWS_CACHE_DIR") or str(Path.home() / ".cache" / "visionhost" / "workflows")
         return cls(
             local_sink_dir=Path(sink_dir) if sink_dir else None,
             allow_webhooks=env.get("WORKFLOWS_ALLOW_WEBHOOKS", "false").strip().lower() in {"1", "true", "yes"},
-            url_policy=CoreSettings.from_env().url_policy,
+            url_policy=core.url_policy,
             specifications_dir=Path(specs) if specs else None,
             max_batch_size=int(env.get("WORKFLOWS_MAX_BATCH_SIZE", "64")),
+            downloaded_dir=Path(downloaded),
+            api_base_url=core.registry.api_base_url,
+            api_key=core.registry.api_key,
+            offline=core.registry.offline,
         )
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from inference_workflows.context import WorkflowSettings
 from inference_workflows.describe import blocks_description, definition_schema
-from inference_workflows.errors import WorkflowError, WorkflowNotFoundError
+from inference_workflows.errors import WorkflowError
 from inference_workflows.registry import default_registry
 from inference_workflows.runner import WorkflowRunner, validate_workflow
+from inference_workflows.saved import load_saved_specification
 
 EXECUTION_ENGINE_VERSIONS = ["1.0.0"]
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
 
 class WorkflowInferenceRequest(BaseModel):
@@ -93,8 +91,11 @@ def build_router(
     async def run_saved(
         workspace_name: str, workflow_id: str, body: PredefinedWorkflowInferenceRequest, request: Request
     ) -> JSONResponse:
+        api_key = body.api_key or await key(request)
         try:
-            spec = load_saved_specification(settings.specifications_dir, workspace_name, workflow_id)
+            spec = await run_in_threadpool(
+                load_saved_specification, settings, workspace_name, workflow_id, api_key, body.use_cache
+            )
         except WorkflowError as error:
             return _error(error)
         return await run(spec, body, request)
@@ -113,10 +114,12 @@ def build_router(
 
     @router.post("/{workspace_name}/workflows/{workflow_id}/describe_interface", summary="Interface of a saved workflow")
     async def describe_saved_interface(
-        workspace_name: str, workflow_id: str, body: PredefinedDescribeInterfaceRequest
+        workspace_name: str, workflow_id: str, body: PredefinedDescribeInterfaceRequest, request: Request
     ) -> JSONResponse:
+        api_key = body.api_key or await key(request)
+
         def describe() -> dict:
-            spec = load_saved_specification(settings.specifications_dir, workspace_name, workflow_id)
+            spec = load_saved_specification(settings, workspace_name, workflow_id, api_key, body.use_cache)
             return validate_workflow(spec).describe_interface()
 
         return await _answer(describe)
@@ -146,27 +149,3 @@ async def _answer(work: Callable[[], Any]) -> JSONResponse:
 
 def _error(error: WorkflowError) -> JSONResponse:
     return JSONResponse(error.to_dict(), status_code=error.status_code)
-
-
-def load_saved_specification(folder: Path | None, workspace: str, workflow_id: str) -> dict[str, Any]:
-    """`{folder}/{workspace}/{workflow_id}.json`; names are checked so no other file can be read."""
-    if folder is None:
-        raise WorkflowNotFoundError(
-            "Saved workflows are not configured on this server; set WORKFLOWS_SPECIFICATIONS_DIR "
-            "or send the specification to /workflows/run."
-        )
-    if not _SAFE_NAME.match(workspace) or not _SAFE_NAME.match(workflow_id):
-        raise WorkflowNotFoundError(f"No workflow {workspace}/{workflow_id}.")
-    path = Path(folder) / workspace / f"{workflow_id}.json"
-    if not path.is_file():
-        raise WorkflowNotFoundError(f"No workflow {workspace}/{workflow_id} in the specifications folder.")
-    try:
-        document = json.loads(path.read_text())
-    except ValueError as error:
-        raise WorkflowError(f"Saved workflow {workspace}/{workflow_id} is not valid JSON: {error}") from error
-    saved = document.get("workflow") if isinstance(document, dict) else None
-    if isinstance(saved, dict) and isinstance(saved.get("config"), str):
-        # the shape Roboflow's API answers: the definition as a JSON string under workflow.config
-        config = json.loads(saved["config"])
-        return config.get("specification", config)
-    return document
