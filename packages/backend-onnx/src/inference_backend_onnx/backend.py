@@ -32,6 +32,7 @@ class OnnxSession(Session):
         with lanes.take() as session:
             self.inputs = [_spec(node) for node in session.get_inputs()]
             self.outputs = [_spec(node) for node in session.get_outputs()]
+            self._only = session
         self.lanes = lanes
         self._output_names = [spec.name for spec in self.outputs]
         device = "cuda" if any(p in providers for p in (CUDA, TENSORRT)) else "cpu"
@@ -40,13 +41,18 @@ class OnnxSession(Session):
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         self.check_feeds(feeds)
+        if self.lanes.size == 1:  # one session: ONNX Runtime lets concurrent calls share it
+            return self._run_on(self._only, feeds)
         with self.lanes.take() as session:
-            try:
-                if self.io_binding:
-                    return run_with_io_binding(session, feeds, self._output_names, self.info.device)
-                return session.run(self._output_names, feeds)
-            except Exception as error:
-                raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
+            return self._run_on(session, feeds)
+
+    def _run_on(self, session, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        try:
+            if self.io_binding:
+                return run_with_io_binding(session, feeds, self._output_names, self.info.device)
+            return session.run(self._output_names, feeds)
+        except Exception as error:
+            raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
 
     def close(self) -> None:
         # Requests that already hold this model may still be running or queued: dropping the
