@@ -3,7 +3,9 @@
 Needs `ultralytics` (8.4 or newer, which has YOLO26) and PyTorch; the product never imports them.
 
     python tools/fixtures_yolo26.py data  --output /tmp/shapes-yolo
-    python tools/fixtures_yolo26.py train --data /tmp/shapes-yolo --minutes 12 --project /tmp/y26
+    python tools/fixtures_yolo26.py train --data /tmp/shapes-yolo --minutes 30 --project /tmp/y26 --threads 2
+    python tools/fixtures_yolo26.py train --data /tmp/shapes-yolo --minutes 25 --project /tmp/y26b --threads 2 \
+        --init /tmp/y26/train/weights/last.pt
     python tools/fixtures_yolo26.py export --weights /tmp/y26/train/weights/last.pt   # both export layouts
     python tools/fixtures_yolo26.py layouts            # proves the YOLOv9 / YOLOv12 / YOLO26 output layouts
 
@@ -87,12 +89,13 @@ def small_model_yaml(source_yaml: str, output: Path, tiny: bool = True) -> Path:
     return target
 
 
-def train(data_yaml: Path, minutes: float, project: Path, threads: int) -> None:
+def train(data_yaml: Path, minutes: float, project: Path, threads: int, init: Path | None) -> None:
+    """Train from scratch, or go on from `init` (a previous run's weights) with a fresh schedule."""
     import torch
     from ultralytics import YOLO
 
     torch.set_num_threads(threads)
-    model = YOLO(str(small_model_yaml("yolo26.yaml", project / "cfg")))
+    model = YOLO(str(init) if init else str(small_model_yaml("yolo26.yaml", project / "cfg")))
     # A short CPU run: no mosaic (shapes stay large), one warm-up epoch, the schedule fitted to `time`.
     model.train(
         data=str(data_yaml), imgsz=INPUT_SIZE, epochs=200, time=minutes / 60, batch=16, workers=1,
@@ -121,6 +124,8 @@ def layouts(output: Path) -> None:
     from ultralytics import YOLO
 
     work = Path("/tmp/models2-layouts")
+    work.mkdir(parents=True, exist_ok=True)
+    os.chdir(work)  # Ultralytics writes a yaml-built model's export into the working directory
     found = {}
     exports = (("yolov9", "yolov9t.yaml", {}), ("yolov12", "yolo12.yaml", {}), ("yolov8", "yolov8.yaml", {}),
                ("yolo26", "yolo26.yaml", {}), ("yolo26 nms=False", "yolo26.yaml", {"nms": False}))
@@ -151,6 +156,7 @@ def main() -> None:
     training.add_argument("--minutes", type=float, default=12)
     training.add_argument("--project", type=Path, required=True)
     training.add_argument("--threads", type=int, default=1)
+    training.add_argument("--init", type=Path, default=None, help="weights of an earlier run to go on from")
     exporting = commands.add_parser("export")
     exporting.add_argument("--weights", type=Path, required=True)
     exporting.add_argument("--output-dir", type=Path, default=MODELS)
@@ -161,7 +167,7 @@ def main() -> None:
     if arguments.command == "data":
         print(write_dataset(arguments.output, arguments.train_images, arguments.val_images))
     elif arguments.command == "train":
-        train(arguments.data / "data.yaml", arguments.minutes, arguments.project, arguments.threads)
+        train(arguments.data / "data.yaml", arguments.minutes, arguments.project, arguments.threads, arguments.init)
     elif arguments.command == "export":
         export(arguments.weights, arguments.output_dir / "shapes-det-yolo26.onnx", end_to_end=True)
         export(arguments.weights, arguments.output_dir / "shapes-det-yolo26-nms.onnx", end_to_end=False)
