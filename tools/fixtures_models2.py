@@ -8,6 +8,7 @@ imports them.
     python tools/fixtures_models2.py semseg --minutes 6  # assets/models/shapes-semseg-deeplab.onnx
     python tools/fixtures_models2.py images              # assets/images/reference/*.jpg
     python tools/fixtures_models2.py reference           # assets/models/*.reference.json
+    python tools/fixtures_models2.py reference --models shapes-det-yolo26 shapes-det-yolo26-nms --confidence 0.1
 
 YOLO-NAS (Deci's super-gradients) cannot be installed here, so the YOLO-NAS fixture is a network
 with exactly the inputs and outputs of a YOLO-NAS export: one (1, 3, 320, 320) RGB input scaled
@@ -415,11 +416,17 @@ def semseg_reference(model: MiniDeepLabV3Plus, image: np.ndarray, confidence: fl
             "present_class_ids": sorted(np.unique(class_map).tolist())}
 
 
+YOLO26_INPUT_SIZE = 256
+#: Ultralytics' predictor's own NMS IoU default (the `-nms` export needs NMS; the other has none).
+ULTRALYTICS_IOU = 0.7
+
+
 def yolo26_reference(onnx_path: Path, image_path: Path, confidence: float) -> list[dict]:
     from ultralytics import YOLO
 
     model = YOLO(str(onnx_path), task="detect")
-    (result,) = model.predict(str(image_path), conf=confidence, imgsz=INPUT_SIZE, verbose=False, device="cpu")
+    (result,) = model.predict(str(image_path), conf=confidence, iou=ULTRALYTICS_IOU, imgsz=YOLO26_INPUT_SIZE,
+                              verbose=False, device="cpu")
     rows = []
     for box, score, class_id in zip(result.boxes.xyxy.tolist(), result.boxes.conf.tolist(), result.boxes.cls.tolist()):
         rows.append({"box": [float(value) for value in box], "confidence": float(score), "class_id": int(class_id),
@@ -427,7 +434,7 @@ def yolo26_reference(onnx_path: Path, image_path: Path, confidence: float) -> li
     return rows
 
 
-REFERENCE_MODELS = ("shapes-det-yolonas", "shapes-det-yolo26", "shapes-semseg-deeplab")
+REFERENCE_MODELS = ("shapes-det-yolonas", "shapes-det-yolo26", "shapes-det-yolo26-nms", "shapes-semseg-deeplab")
 
 
 def make_reference(models: list[str], confidence: float, iou: float) -> None:
@@ -442,9 +449,11 @@ def make_reference(models: list[str], confidence: float, iou: float) -> None:
             content = {"predictor": "the torch network + Roboflow's YOLO-NAS decode (torchvision batched_nms)",
                        "resize": "Fit (grey edges) in", "iou_threshold": iou}
             predict = lambda path, image: nas_reference(nas, image, confidence, iou)  # noqa: E731
-        elif model_name == "shapes-det-yolo26":
-            content = {"predictor": "Ultralytics YOLO(onnx).predict"}
-            predict = lambda path, image: yolo26_reference(MODELS / f"{model_name}.onnx", path, confidence)  # noqa: E731
+        elif model_name.startswith("shapes-det-yolo26"):
+            content = {"predictor": "Ultralytics YOLO(onnx).predict", "iou_threshold": ULTRALYTICS_IOU}
+            onnx_path = MODELS / f"{model_name}.onnx"
+            predict = lambda path, image, onnx_path=onnx_path: yolo26_reference(  # noqa: E731
+                onnx_path, path, confidence)
         else:
             semseg = MiniDeepLabV3Plus(FoldedShapeDetector())
             semseg.load_state_dict(torch.load("/tmp/models2-semseg.pt"))

@@ -97,11 +97,14 @@ def train(data_yaml: Path, minutes: float, project: Path, threads: int, init: Pa
     torch.set_num_threads(threads)
     model = YOLO(str(init) if init else str(small_model_yaml("yolo26.yaml", project / "cfg")))
     # A short CPU run: no mosaic (shapes stay large), one warm-up epoch, the schedule fitted to `time`.
+    # Going on from earlier weights: AdamW at a low rate and no warm-up, which would undo them.
+    resume = {"optimizer": "AdamW", "lr0": 0.002, "warmup_epochs": 0, "pretrained": str(init)} if init else {
+        "warmup_epochs": 1, "pretrained": False}
     model.train(
         data=str(data_yaml), imgsz=INPUT_SIZE, epochs=200, time=minutes / 60, batch=16, workers=1,
         device="cpu", project=str(project), name="train", exist_ok=True, plots=False, amp=False,
-        pretrained=False, seed=0, deterministic=False, patience=1000, val=True, verbose=False,
-        mosaic=0.0, close_mosaic=0, warmup_epochs=1,
+        seed=0, deterministic=False, patience=1000, val=True, verbose=False,
+        mosaic=0.0, close_mosaic=0, **resume,
     )
 
 

@@ -30,6 +30,10 @@ def sdk_model_cache(tmp_path_factory, fixture_model_path) -> Path:
 
     cache = tmp_path_factory.mktemp("sdk-model-cache")
     ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), DETECTOR_ID)
+    from model_dirs import SEMANTIC_CLASSES, SEMSEG_ID, roboflow_model_dir
+
+    roboflow_model_dir(cache, SEMSEG_ID, fixture_model_path("shapes-semseg-deeplab.onnx"), resize_format="Stretch to",
+                       model_type="deeplabv3plus", task="semantic-segmentation", class_names=SEMANTIC_CLASSES)
     return cache
 
 

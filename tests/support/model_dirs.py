@@ -39,13 +39,19 @@ def roboflow_model_dir(cache, model_id, weights, resize_format="Fit (grey edges)
     return directory
 
 
-#: The YOLO-NAS and semantic-segmentation fixtures as the server tests file them.
+#: The YOLO-NAS, YOLO26 and semantic-segmentation fixtures as the server tests file them.
 NAS_ID, SEMSEG_ID, UNSUPPORTED_ID = "shapes-nas/1", "shapes-semseg/1", "shapes-yolact/1"
+#: YOLO26 exported both ways Ultralytics does (end-to-end; default, YOLOv8 layout), imported as a user would.
+YOLO26_IDS = {"shapes-det-yolo26": "shapes-y26/1", "shapes-det-yolo26-nms": "shapes-y26-nms/1"}
 SEMANTIC_CLASSES = ["background", "circle", "square", "triangle", "star"]
 
 
 def file_models2_fixtures(cache, fixture_model_path):
+    from inference_core.store import ModelStore
+
     roboflow_model_dir(cache, NAS_ID, fixture_model_path("shapes-det-yolonas.onnx"), model_type="yolo_nas_s")
+    for name, model_id in YOLO26_IDS.items():
+        ModelStore(cache).import_ultralytics_onnx(fixture_model_path(f"{name}.onnx"), model_id)
     roboflow_model_dir(cache, SEMSEG_ID, fixture_model_path("shapes-semseg-deeplab.onnx"), resize_format="Stretch to",
                        model_type="deeplabv3plus", task="semantic-segmentation", class_names=SEMANTIC_CLASSES)
     roboflow_model_dir(cache, UNSUPPORTED_ID, fixture_model_path("shapes-seg-yolov8.onnx"), model_type="yolact",

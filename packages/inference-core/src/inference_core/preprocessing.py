@@ -131,6 +131,11 @@ def preprocess_image(
             image, input_width, input_height, colour, config.ultralytics_padding, (crop_width, crop_height)
         )
         scale_x = scale_y = scale
+        if config.ultralytics_padding:
+            # Ultralytics maps boxes back with each side's own gain (its rounded resized size over the
+            # original size), not the one letterbox ratio: up to half a pixel apart on each side.
+            scale_x = max(round(crop_width * scale), 1) / crop_width
+            scale_y = max(round(crop_height * scale), 1) / crop_height
     transform = ImageTransform(
         original_width, original_height, crop_x, crop_y, crop_width, crop_height,
         scale_x, scale_y, pad_x, pad_y,

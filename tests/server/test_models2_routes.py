@@ -1,4 +1,4 @@
-"""YOLO-NAS and semantic segmentation through the real server, on the JSON routes and the
+"""YOLO-NAS, YOLO26 (both export layouts) and semantic segmentation through the real server, on the JSON routes and the
 legacy route: the answers equal each architecture's own reference predictor (same files)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from model_dirs import NAS_ID, SEMANTIC_CLASSES, SEMSEG_ID, UNSUPPORTED_ID
+from model_dirs import NAS_ID, SEMANTIC_CLASSES, SEMSEG_ID, UNSUPPORTED_ID, YOLO26_IDS
 from reference_agreement import (
     compare_boxes,
     decode_png,
@@ -17,7 +17,7 @@ from reference_agreement import (
 )
 
 MIN_PIXEL_AGREEMENT = 0.999
-DETECTORS = [(NAS_ID, "shapes-det-yolonas")]
+DETECTORS = [(NAS_ID, "shapes-det-yolonas"), *((model_id, name) for name, model_id in YOLO26_IDS.items())]
 
 
 def json_route(client, route, model_id, image_name, **fields):
