@@ -105,6 +105,21 @@ def test_a_live_pipeline_pauses_resumes_and_the_cap_holds(stream_server, clip):
         camera.stop()
 
 
+def test_a_pipeline_nobody_consumes_ends_after_its_consumption_timeout(stream_server, clip):
+    camera = MjpegServer(clip.frames, fps=20).start()
+    try:
+        with stream_server.client() as client:
+            payload = {**initialise_payload(camera.url), "consumption_timeout": 1.0}
+            pipeline_id = client.post("/inference_pipelines/initialise", json=payload).json()["context"]["pipeline_id"]
+            deadline = time.monotonic() + 60
+            while pipeline_id in client.get("/inference_pipelines/list").json()["pipelines"]:
+                assert time.monotonic() < deadline, "the unconsumed pipeline is still running"
+                time.sleep(0.5)
+            assert client.get(f"/inference_pipelines/{pipeline_id}/status").status_code == 404
+    finally:
+        camera.stop()
+
+
 def test_the_stream_api_is_off_unless_enabled(server):
     with server.client() as client:
         answer = client.get("/inference_pipelines/list")

@@ -10,6 +10,7 @@ consumed.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from inference_stream.stream_api.jsonable import jsonable
@@ -26,7 +27,7 @@ def run_worker(connection: Any, request: dict, core_settings: Any) -> None:
         return
     connection.send({"status": "success"})
     try:
-        _serve(connection, pipeline, sink, watchdog)
+        _serve(connection, pipeline, sink, watchdog, request.get("consumption_timeout"))
     finally:
         pipeline.terminate()
         pipeline.join()
@@ -70,13 +71,23 @@ def _start(request: dict, core_settings: Any):
     return pipeline, sink, watchdog
 
 
-def _serve(connection: Any, pipeline: Any, sink: Any, watchdog: Any) -> None:
+def _serve(connection: Any, pipeline: Any, sink: Any, watchdog: Any, consumption_timeout: float | None) -> None:
+    """Answer commands until `terminate`, the server going away, or `consumption_timeout` seconds
+    without a `consume` (Roboflow's rule for pipelines nobody reads any more)."""
+    last_consumed = time.monotonic()
     while True:
         try:
+            if not connection.poll(0.5):
+                if consumption_timeout is not None and time.monotonic() - last_consumed > consumption_timeout:
+                    logger.warning("No results consumed for %s s: terminating the pipeline.", consumption_timeout)
+                    return
+                continue
             command = connection.recv()
-        except EOFError:  # the server went away
+        except (EOFError, OSError):  # the server went away
             return
         name = command.get("command")
+        if name == "consume":
+            last_consumed = time.monotonic()
         try:
             if name == "terminate":
                 pipeline.terminate()
