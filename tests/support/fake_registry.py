@@ -26,6 +26,9 @@ class RegistryModel:
     model_type: str = "yolov8n"
     colors: dict | None = None
     keypoints_metadata: list | None = None
+    #: where the ort answer says the weights are, instead of this registry's own file URL
+    #: (`{registry}` stands for the registry's base URL): a hostile registry's answer.
+    model_location: str | None = None
 
     def folder_files(self) -> dict[str, bytes]:
         files = {
@@ -57,8 +60,9 @@ class FakeRegistry:
         self.server: ThreadingHTTPServer | None = None
 
     # --- control -----------------------------------------------------------------------------
-    def start(self) -> FakeRegistry:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+    def start(self, port: int = 0) -> FakeRegistry:
+        """Serve on `port` (0: any free one); a stopped registry restarts on its old port."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self.server.handle_error = lambda request, address: None  # clients that time out are expected
         polling = {"poll_interval": 0.05}
         threading.Thread(target=self.server.serve_forever, kwargs=polling, daemon=True).start()
@@ -96,6 +100,8 @@ class FakeRegistry:
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, bytes, str]:
         parts = path.strip("/").split("/")
+        if parts == ["redirect"] and "to" in query:
+            return 302, query["to"].encode(), "redirect"
         if len(parts) == 3 and parts[0] == "ort":
             return self._ort(f"{parts[1]}/{parts[2]}", query)
         if len(parts) == 4 and parts[0] in ("files", "folder"):
@@ -115,8 +121,9 @@ class FakeRegistry:
         if model is None:
             return 404, b'{"error": {"message": "no such model"}}', "application/json"
         base = f"{self.url}/files/{model_id}"
+        location = (model.model_location or f"{base}/weights.onnx").replace("{registry}", self.url)
         ort = {"type": model.task, "modelType": model.model_type, "classes": model.classes,
-               "model": f"{base}/weights.onnx"}
+               "model": location}
         if model.environment is not None:
             ort["environment"] = f"{base}/environment.json"
         if model.colors is not None:
@@ -156,6 +163,12 @@ def _handler(registry: FakeRegistry):
                 body = bytes(range(256)) * 64
             elif fault == "not-json":
                 body = b"this is not json"
+            if content_type == "redirect":
+                self.send_response(status)
+                self.send_header("Location", body.decode())
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))

@@ -347,6 +347,7 @@ def test_the_cap_applies_after_each_download_and_spares_loaded_models(tmp_path, 
 
 class MemorySource(ModelSource):
     name = "memory"
+    locations_from_registry = False  # a local path from the server's own settings
 
     def describe(self, model_id, api_key):
         return ModelPackage(artifacts=[Artifact("weights.onnx", str(self.settings.source_url), ONNX)],

@@ -105,3 +105,13 @@ def test_settings_read_the_new_protections_from_the_environment():
     defaults = ServerSettings.from_env({})
     assert defaults.allowed_hosts == () and not defaults.legacy_get_state_changes
     assert json.dumps(dataclasses.asdict(defaults.core.image_limits))
+
+
+def test_error_messages_name_no_server_paths(make_client, detector_cache):
+    client = make_client(settings_for(detector_cache))
+    response = client.post(
+        "/infer/object_detection", json={"model_id": "nope/1", "image": {"type": "base64", "value": IMAGE}}
+    )
+    assert response.status_code == 404
+    message = response.json()["message"]
+    assert str(detector_cache) not in message and "<model cache>" in message

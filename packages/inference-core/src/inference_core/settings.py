@@ -74,7 +74,9 @@ class RegistrySettings:
     #: never touch the network; serve only what is cached.
     offline: bool = False
     #: disk-cache cap in bytes (0: no cap); least recently used downloaded models go first.
-    cache_max_bytes: int = 0
+    cache_max_bytes: int = 10 * 1024**3
+    #: hosts, besides the registry's own, that artifact URLs from the registry may point at.
+    artifact_hosts: tuple[str, ...] = ("storage.googleapis.com", "roboflow.com", "*.roboflow.com")
     #: seconds to connect and between received bytes.
     timeout_seconds: float = 30.0
     #: seconds one file may take in all.
@@ -148,7 +150,8 @@ def _registry_settings(env: Mapping[str, str]) -> RegistrySettings:
         api_key=env.get("ROBOFLOW_API_KEY") or env.get("API_KEY") or None,
         device_id=env.get("DEVICE_ID") or defaults.device_id,
         offline=parse_bool(env.get("OFFLINE_MODE"), False),
-        cache_max_bytes=int(env.get("MODEL_CACHE_MAX_BYTES") or 0),
+        cache_max_bytes=int(env.get("MODEL_CACHE_MAX_BYTES") or defaults.cache_max_bytes),
+        artifact_hosts=parse_list(env.get("MODEL_ARTIFACT_HOSTS")) or defaults.artifact_hosts,
         timeout_seconds=float(env.get("MODEL_DOWNLOAD_TIMEOUT") or defaults.timeout_seconds),
         retries=int(env.get("MODEL_DOWNLOAD_RETRIES") or defaults.retries),
         max_download_bytes=int(env.get("MODEL_DOWNLOAD_MAX_BYTES") or defaults.max_download_bytes),

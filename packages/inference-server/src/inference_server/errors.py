@@ -7,6 +7,7 @@ readable `message` added; anything unexpected is logged and answered with a gene
 from __future__ import annotations
 
 import logging
+import shlex
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,7 +45,25 @@ async def _inference_error(request: Request, error: InferenceError) -> JSONRespo
     if error.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, error.message)
     headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-    return JSONResponse({"message": error.message}, status_code=error.status_code, headers=headers)
+    message = without_server_paths(error.message, request)
+    return JSONResponse({"message": message}, status_code=error.status_code, headers=headers)
+
+
+def without_server_paths(message: str, request: Request) -> str:
+    """The message with the server's own directories (model cache, local model folder) replaced
+    by names: a caller learns what is missing, not where the server keeps its files."""
+    state = getattr(request.app.state, "server", None)
+    if state is None:
+        return message
+    core = state.settings.core
+    places = [(str(core.model_cache_dir), "<model cache>")]
+    source_url = core.registry.source_url
+    if source_url and not source_url.lower().startswith(("http://", "https://")):
+        places.append((source_url.removeprefix("file://").rstrip("/"), "<model folder>"))
+    for path, name in sorted(places, key=lambda place: -len(place[0])):
+        if len(path) > 1:
+            message = message.replace(shlex.quote(path), name).replace(path, name)
+    return message
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

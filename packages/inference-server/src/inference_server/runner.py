@@ -95,7 +95,7 @@ class InferenceRunner:
         self.check_batch_length(len(sources))
         model = await self.model(model_id, api_key=api_key)
         sources = await self._fetch_urls(sources)
-        if self._batches(model):
+        if self._batches(model) and not params.visualize_predictions:
             responses = await self._infer_batched(model, sources, params)
         else:  # one hop to the pool for the whole request
             responses = await self.call(self._infer_at_once, model, sources, params)
@@ -148,7 +148,13 @@ class InferenceRunner:
         )
 
     def _infer_at_once(self, model: VisionModel, sources: list[Any], params: InferenceParams) -> list[Any]:
-        """Decode, pre-process, forward and post-process in the calling worker thread."""
+        """Decode, pre-process, forward and post-process in the calling worker thread.
+
+        When predictions are drawn, each original image is kept until it is drawn on: then the
+        images go through one at a time, so a request never holds more than one original.
+        """
+        if params.visualize_predictions and len(sources) > 1:
+            return [answer for source in sources for answer in self._infer_at_once(model, [source], params)]
         prepared = [self._prepare(model, source, params) for source in sources]
         outputs = model.forward([item.tensor for item in prepared])
         return [model.finish(output, item, params) for output, item in zip(outputs, prepared, strict=True)]

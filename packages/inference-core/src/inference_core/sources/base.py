@@ -47,6 +47,9 @@ class ModelSource(ABC):
 
     #: the name settings use to pick this source (MODEL_SOURCE).
     name: ClassVar[str]
+    #: whether artifact locations come from a registry's answers (checked against the artifact
+    #: policy, see sources/trust.py) rather than from the server's own settings.
+    locations_from_registry: ClassVar[bool] = True
 
     def __init__(self, settings: RegistrySettings, client: Any) -> None:
         self.settings = settings

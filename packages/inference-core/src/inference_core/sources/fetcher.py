@@ -22,7 +22,8 @@ from inference_core.settings import RegistrySettings
 from inference_core.sources import cache
 from inference_core.sources.base import ModelPackage, ModelSource, ProgressCallback
 from inference_core.sources.checks import check_artifact
-from inference_core.sources.locks import model_lock
+from inference_core.sources.locks import forget_lock, model_lock
+from inference_core.sources.trust import ArtifactPolicy, check_class_names
 from inference_core.store import ModelStore
 
 logger = logging.getLogger("inference_core.sources")
@@ -41,6 +42,7 @@ class ModelFetcher:
         self.source = source
         #: why no source is usable (unknown MODEL_SOURCE name), said when a download is needed.
         self.source_problem = source_problem
+        self.policy = ArtifactPolicy(settings)
         if not settings.offline:
             cache.clean_staging(store.cache_dir)
 
@@ -60,13 +62,20 @@ class ModelFetcher:
             cache.touch(self.store.model_dir(str(parsed)))
             return False
         source = self._usable_source(parsed)
-        with model_lock(self.store.cache_dir, parsed):
-            if self.store.has(str(parsed)):  # another thread or process fetched it meanwhile
-                return False
-            try:
-                self._fetch(source, parsed, api_key, progress)
-            except ModelNotFoundError as error:  # the registry has no such model: say where to file one
-                raise ModelNotFoundError(f"{error.message} {self.store.import_hint(str(parsed))}") from error
+        try:
+            with model_lock(self.store.cache_dir, parsed):
+                if self.store.has(str(parsed)):  # another thread or process fetched it meanwhile
+                    return False
+                try:
+                    self._fetch(source, parsed, source.describe(parsed, api_key), progress)
+                except ModelNotFoundError:
+                    # A model the registry does not know leaves no lock file behind. Waiters that
+                    # opened it still queue on it; a newcomer gets a fresh one, and at worst asks
+                    # the registry once more.
+                    forget_lock(self.store.cache_dir, parsed)
+                    raise
+        except ModelNotFoundError as error:  # the registry has no such model: say where to file one
+            raise ModelNotFoundError(f"{error.message} {self.store.import_hint(str(parsed))}") from error
         cache.enforce_cap(self.store, self.settings.cache_max_bytes, [*keep, str(parsed)])
         return True
 
@@ -86,9 +95,8 @@ class ModelFetcher:
             )
         return self.source
 
-    def _fetch(self, source: ModelSource, model_id: ModelId, api_key: str | None,
+    def _fetch(self, source: ModelSource, model_id: ModelId, package: ModelPackage,
                progress: ProgressCallback | None) -> None:
-        package = source.describe(model_id, api_key)
         staging = cache.staging_dir(self.store.cache_dir, model_id)
         try:
             self._fill(source, staging, model_id, package, progress)
@@ -103,6 +111,8 @@ class ModelFetcher:
         for artifact in package.artifacts:
             what = f"{artifact.name} of model '{model_id}'"
             destination = staging / artifact.name
+            if source.locations_from_registry:
+                self.policy.check(artifact.location, what)
             try:
                 source.client.download(artifact.location, destination, what, progress)
             except ModelNotFoundError:
@@ -111,6 +121,8 @@ class ModelFetcher:
                     raise
                 continue
             check_artifact(destination, artifact.kind, what)
+            if artifact.name == "class_names.txt":
+                check_class_names(destination.read_text(encoding="utf-8").splitlines(), what)
         for name, text in package.files.items():
             if not (staging / name).exists():  # a downloaded file wins over one made up from metadata
                 (staging / name).write_text(text, encoding="utf-8")

@@ -31,6 +31,7 @@ FOLDER_FILES = (
 
 class HttpFolderSource(ModelSource):
     name = "http-folder"
+    locations_from_registry = False  # built from MODEL_SOURCE_URL, set by whoever runs the server
 
     def describe(self, model_id: ModelId, api_key: str | None) -> ModelPackage:
         base = self.settings.source_url

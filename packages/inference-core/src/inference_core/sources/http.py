@@ -29,6 +29,7 @@ from inference_core.errors import (
 )
 from inference_core.settings import RegistrySettings
 from inference_core.sources.base import ProgressCallback
+from inference_core.sources.trust import ArtifactPolicy
 
 CHUNK_BYTES = 1024 * 1024
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
@@ -61,6 +62,7 @@ class RegistryClient:
 
     def __init__(self, settings: RegistrySettings) -> None:
         self.settings = settings
+        self.opener = urllib.request.build_opener(_CheckedRedirects(ArtifactPolicy(settings)))
 
     def get_json(self, url: str, what: str) -> Any:
         """GET `url` and parse its JSON body; `what` names it in error messages."""
@@ -138,7 +140,7 @@ class RegistryClient:
     def _open(self, url: str, what: str):
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
-            return urllib.request.urlopen(request, timeout=self.settings.timeout_seconds)
+            return self.opener.open(request, timeout=self.settings.timeout_seconds)
         except urllib.error.HTTPError as error:
             error.close()
             raise status_error(error.code, url, what) from None
@@ -156,6 +158,17 @@ class RegistryClient:
                 if index == tries - 1:
                     raise transient.error from None
                 time.sleep(self.settings.backoff_seconds * (2**index))
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to where the artifact policy lets the fetcher go."""
+
+    def __init__(self, policy: ArtifactPolicy) -> None:
+        self.policy = policy
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self.policy.check(newurl, "a redirected download")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def status_error(status: int, url: str, what: str) -> Exception:

@@ -55,6 +55,11 @@ def model_lock(cache_dir: Path, model_id: ModelId, blocking: bool = True) -> Ite
         os.close(descriptor)
 
 
+def forget_lock(cache_dir: Path, model_id: ModelId) -> None:
+    """Remove a model's lock file (called while holding it, for a model that does not exist)."""
+    (Path(cache_dir) / LOCKS_DIR / f"{lock_name(model_id)}.lock").unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def _thread_lock(key: str, blocking: bool) -> Iterator[bool]:
     with _thread_locks_guard:

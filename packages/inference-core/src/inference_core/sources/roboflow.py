@@ -9,6 +9,7 @@ from typing import Any
 from inference_core.errors import ModelNotFoundError, RegistryError
 from inference_core.model_ids import ModelId
 from inference_core.sources.base import JSON_OBJECT, ONNX, Artifact, ModelPackage, ModelSource
+from inference_core.sources.trust import check_class_names
 
 
 class RoboflowSource(ModelSource):
@@ -53,7 +54,8 @@ def _package(model_id: ModelId, ort: dict[str, Any]) -> ModelPackage:
     }
     classes = ort.get("classes")
     if isinstance(classes, list) and classes:
-        files["class_names.txt"] = "\n".join(str(name) for name in classes) + "\n"
+        names = check_class_names(classes, f"The model registry's classes of model '{model_id}'")
+        files["class_names.txt"] = "\n".join(names) + "\n"
     if isinstance(ort.get("keypoints_metadata"), list):
         files["keypoints_metadata.json"] = json.dumps(ort["keypoints_metadata"])
     defaults = {"COLORS": ort["colors"]} if isinstance(ort.get("colors"), dict) else {}
