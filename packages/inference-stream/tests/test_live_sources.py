@@ -156,6 +156,41 @@ def test_an_hls_stream_over_http_every_segment_in_order(clip, manager, model, tm
     assert recorder.mismatches == [] and pipeline_threads() == []
 
 
+@pytest.mark.parametrize("batch_collection_timeout", [None, 0.5])
+def test_one_dead_camera_does_not_stall_the_others(clip, manager, model, fast_reconnect, batch_collection_timeout):
+    cameras = [MjpegServer(clip.frames, fps=20).start() for _ in range(2)]
+    batches: list[list] = []
+    arrived = threading.Condition()
+
+    def sink(predictions, frames) -> None:
+        with arrived:
+            batches.append([None if frame is None else frame.source_id for frame in frames])
+            arrived.notify_all()
+
+    def wait_for(condition, what: str) -> None:
+        with arrived:
+            assert arrived.wait_for(condition, timeout=WAIT), what
+
+    pipeline = InferencePipeline.init(
+        model_id=MODEL_ID, video_reference=[camera.url for camera in cameras], on_prediction=sink,
+        model_manager=manager, batch_collection_timeout=batch_collection_timeout,
+    )
+    try:
+        pipeline.start(use_main_thread=False)
+        wait_for(lambda: any(batch == [0, 1] for batch in batches), "a batch from both cameras")
+        cameras[1].stop()
+        stopped = len(batches)
+        wait_for(lambda: sum(batch == [0, None] for batch in batches[stopped:]) >= 5,
+                 "batches from the live camera while the other is down")
+    finally:
+        pipeline.terminate()
+        pipeline.join()
+        for camera in cameras:
+            camera.stop()
+    assert all(len(batch) == 2 for batch in batches)  # aligned to the sources, None for a missing one
+    assert pipeline.error is None and pipeline_threads() == []
+
+
 def test_pause_mute_and_resume_a_live_source(clip, manager, model):
     server = MjpegServer(clip.frames, fps=20).start()
     recorder = Recorder(model)
