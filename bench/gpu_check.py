@@ -68,9 +68,10 @@ import numpy as np
 from inference_backend_onnx import OnnxBackend, OnnxSettings
 from inference_core.settings import CoreSettings
 cache, weights, size, precision = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-settings = CoreSettings(model_cache_dir=cache, onnx_execution_providers=("tensorrt", "cuda"))
+env = {"MODEL_CACHE_DIR": str(cache), "ONNXRUNTIME_EXECUTION_PROVIDERS": "tensorrt,cuda",
+       "ONNXRUNTIME_PRECISION": precision}
 started = time.perf_counter()
-session = OnnxBackend(settings, OnnxSettings(precision=precision)).load(weights)
+session = OnnxBackend(CoreSettings.from_env(env), OnnxSettings.from_env(env)).load(weights)
 load_s = time.perf_counter() - started
 feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
 first = session.run(feed)[0]
@@ -127,6 +128,8 @@ def tensorrt(cache: Path, weights: Path, size: int, scratch: Path) -> list[dict]
         row = {"attempt": attempt, **json.loads(completed.stdout.strip().splitlines()[-1])}
         row["built_log_lines"] = completed.stderr.count("TensorRT is building an engine")
         rows.append(row)
+    if any("error" in row for row in rows):
+        return rows
     reference = _cuda_reference(weights, size)
     for row in rows:
         path = scratch / f"trt-{row['precision']}-{row['attempt']}.npy"
@@ -137,10 +140,11 @@ def tensorrt(cache: Path, weights: Path, size: int, scratch: Path) -> list[dict]
 
 def _cuda_reference(weights: Path, size: int):
     import numpy as np
-    from inference_backend_onnx import OnnxBackend
+    from inference_backend_onnx import OnnxBackend, OnnxSettings
     from inference_core.settings import CoreSettings
 
-    session = OnnxBackend(CoreSettings(onnx_execution_providers=("cuda",))).load(weights)
+    env = {"ONNXRUNTIME_EXECUTION_PROVIDERS": "cuda"}
+    session = OnnxBackend(CoreSettings.from_env(env), OnnxSettings.from_env(env)).load(weights)
     feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
     return session.run(feed)[0]
 
