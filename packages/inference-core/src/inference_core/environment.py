@@ -18,6 +18,8 @@ from inference_core.preprocessing import (
 #: Our own key in environment.json marking a bring-your-own Ultralytics export.
 SOURCE_KEY = "VISIONHOST_SOURCE"
 ULTRALYTICS_SOURCE = "ultralytics"
+#: The same key's value for an imported export of the `rfdetr` package.
+RFDETR_SOURCE = "rfdetr"
 
 
 @dataclass(frozen=True)

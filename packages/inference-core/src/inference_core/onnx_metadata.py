@@ -7,11 +7,22 @@ class names, input size and layout flags there. We walk only the top-level proto
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 
 from inference_core.errors import ModelArtifactError
 
 _METADATA_FIELD = 14
+_GRAPH_FIELD = 7
+_GRAPH_INPUT, _GRAPH_OUTPUT, _GRAPH_INITIALIZER = 11, 12, 5
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A graph input or output: its name and shape (ints, or names of dynamic dimensions)."""
+
+    name: str
+    shape: tuple[int | str, ...]
 
 
 def read_onnx_metadata(path: Path) -> dict[str, str]:
@@ -23,6 +34,95 @@ def read_onnx_metadata(path: Path) -> dict[str, str]:
         return dict(_metadata_pairs(memoryview(data)))
     except (IndexError, ValueError, UnicodeDecodeError) as error:
         raise ModelArtifactError(f"{path.name} is not a valid ONNX file.") from error
+
+
+def read_onnx_io(path: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
+    """The graph's inputs (without initializers) and outputs, read without any ONNX package."""
+    try:
+        data = memoryview(path.read_bytes())
+    except OSError as error:
+        raise ModelArtifactError(f"Cannot read model file {path.name}: {error}") from error
+    try:
+        graph = next(
+            (value for number, kind, value in iter_protobuf_fields(data) if number == _GRAPH_FIELD and kind == 2),
+            None,
+        )
+        if graph is None:
+            raise ValueError("no graph")
+        inputs, outputs, initializers = [], [], set()
+        for number, kind, value in iter_protobuf_fields(graph):
+            if kind != 2:
+                continue
+            if number == _GRAPH_INPUT:
+                inputs.append(_tensor_info(value))
+            elif number == _GRAPH_OUTPUT:
+                outputs.append(_tensor_info(value))
+            elif number == _GRAPH_INITIALIZER:
+                initializers.add(_initializer_name(value))
+    except (IndexError, ValueError, UnicodeDecodeError) as error:
+        raise ModelArtifactError(f"{path.name} is not a valid ONNX file.") from error
+    return [info for info in inputs if info.name not in initializers], outputs
+
+
+def _tensor_info(value_info) -> TensorInfo:
+    """ValueInfoProto: name (1), type (2) -> tensor_type (1) -> shape (2) -> dim (1): value (1) | param (2)."""
+    name, dims = "", []
+    for number, kind, value in iter_protobuf_fields(value_info):
+        if number == 1 and kind == 2:
+            name = bytes(value).decode("utf-8")
+        elif number == 2 and kind == 2:
+            dims = _shape_of_type(value)
+    return TensorInfo(name, tuple(dims))
+
+
+def _shape_of_type(type_proto) -> list[int | str]:
+    dims: list[int | str] = []
+    for number, kind, tensor_type in iter_protobuf_fields(type_proto):
+        if number != 1 or kind != 2:
+            continue
+        for shape_number, shape_kind, shape in iter_protobuf_fields(tensor_type):
+            if shape_number != 2 or shape_kind != 2:
+                continue
+            for dim_number, dim_kind, dim in iter_protobuf_fields(shape):
+                if dim_number == 1 and dim_kind == 2:
+                    dims.append(_dimension(dim))
+    return dims
+
+
+def _dimension(dim) -> int | str:
+    for number, kind, value in _fields_with_varints(dim):
+        if number == 1 and kind == 0:
+            return value
+        if number == 2 and kind == 2:
+            return bytes(value).decode("utf-8")
+    return "?"
+
+
+def _initializer_name(tensor) -> str:
+    """TensorProto's name is field 8."""
+    for number, kind, value in iter_protobuf_fields(tensor):
+        if number == 8 and kind == 2:
+            return bytes(value).decode("utf-8")
+    return ""
+
+
+def _fields_with_varints(buffer):
+    """Like iter_protobuf_fields, but yields the integer of varint fields too."""
+    position, end = 0, len(buffer)
+    while position < end:
+        key, position = _varint(buffer, position)
+        field_number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, position = _varint(buffer, position)
+            yield field_number, wire_type, value
+        elif wire_type == 2:
+            length, position = _varint(buffer, position)
+            yield field_number, wire_type, buffer[position : position + length]
+            position += length
+        elif wire_type in (1, 5):
+            position += 8 if wire_type == 1 else 4
+        else:
+            raise ValueError(f"unsupported wire type {wire_type}")
 
 
 def parse_literal(value: str | None, default=None):

@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from inference_core import tasks
-from inference_core.environment import SOURCE_KEY, ULTRALYTICS_SOURCE, ModelEnvironment, parse_environment
+from inference_core.environment import (
+    RFDETR_SOURCE,
+    SOURCE_KEY,
+    ULTRALYTICS_SOURCE,
+    ModelEnvironment,
+    parse_environment,
+)
 from inference_core.errors import InvalidInputError, ModelArtifactError, ModelNotFoundError
 from inference_core.model_ids import parse_model_id
-from inference_core.onnx_metadata import parse_literal, read_onnx_metadata
+from inference_core.onnx_metadata import TensorInfo, parse_literal, read_onnx_io, read_onnx_metadata
 
 WEIGHTS_FILES = ("weights.onnx", "weights.xml")
 
@@ -112,6 +118,69 @@ class ModelStore:
             file_metadata=file_metadata,
         )
 
+    def import_onnx(
+        self, onnx_path: Path, model_id: str, overwrite: bool = False, class_names: list[str] | None = None
+    ) -> ModelArtifact:
+        """Bring your own model: tell an Ultralytics export (its metadata) from an RF-DETR export (its
+        `dets` / `labels` / `masks` outputs) and file it under `model_id`."""
+        onnx_path = Path(onnx_path)
+        metadata = read_onnx_metadata(onnx_path)
+        if "task" in metadata and "names" in metadata:
+            return self.import_ultralytics_onnx(onnx_path, model_id, overwrite)
+        inputs, outputs = read_onnx_io(onnx_path)
+        if _looks_like_rfdetr(outputs):
+            return self.import_rfdetr_onnx(onnx_path, model_id, overwrite, class_names, (inputs, outputs))
+        raise InvalidInputError(
+            f"Cannot tell what kind of export {onnx_path.name} is: it has no Ultralytics metadata (task, names) "
+            f"and its outputs {[output.name for output in outputs]} are not RF-DETR's (dets, labels[, masks]). "
+            "Export it with Ultralytics' `model.export(format='onnx')` or the rfdetr package's `model.export()`."
+        )
+
+    def import_rfdetr_onnx(
+        self,
+        onnx_path: Path,
+        model_id: str,
+        overwrite: bool = False,
+        class_names: list[str] | None = None,
+        io: tuple[list[TensorInfo], list[TensorInfo]] | None = None,
+    ) -> ModelArtifact:
+        """File an export of the `rfdetr` package (`model.export()`): stretch resize, ImageNet normalisation."""
+        onnx_path = Path(onnx_path)
+        inputs, outputs = io or read_onnx_io(onnx_path)
+        if not _looks_like_rfdetr(outputs) or len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise InvalidInputError(f"{onnx_path.name} is not an RF-DETR export (one NCHW input; dets, labels).")
+        labels = next(output for output in outputs if "labels" in output.name)
+        columns = labels.shape[-1]
+        if not class_names:
+            raise InvalidInputError(
+                f"{onnx_path.name} is an RF-DETR export, which carries no class names; pass them "
+                f"(--class-names a,b,c or a file with one per line; it scores {columns} columns, "
+                "usually the classes plus one for 'no object')."
+            )
+        if isinstance(columns, int) and len(class_names) > columns:
+            raise InvalidInputError(
+                f"{len(class_names)} class names given but {onnx_path.name} scores only {columns} classes."
+            )
+        height, width = inputs[0].shape[2], inputs[0].shape[3]
+        if not isinstance(height, int) or not isinstance(width, int):
+            raise InvalidInputError(f"{onnx_path.name} has no fixed input size ({inputs[0].shape}).")
+        task = tasks.INSTANCE_SEGMENTATION if any("masks" in output.name for output in outputs) else tasks.OBJECT_DETECTION
+        directory = self.model_dir(model_id)
+        if directory.exists() and not overwrite:
+            raise InvalidInputError(f"Model {model_id!r} already exists; pass overwrite to replace it.")
+        environment = {
+            "PREPROCESSING": {"resize": {"enabled": True, "width": width, "height": height, "format": "Stretch to"}},
+            "CLASS_MAP": {str(index): name for index, name in enumerate(class_names)},
+            SOURCE_KEY: RFDETR_SOURCE,
+        }
+        files = {
+            "environment.json": json.dumps(environment, indent=2),
+            "class_names.txt": "\n".join(class_names) + "\n",
+            "model_type.json": json.dumps({"project_task_type": task, "model_type": "rfdetr", "model_id": model_id}),
+        }
+        _write_model_directory(directory, onnx_path, files)
+        return self.read(model_id)
+
     def import_ultralytics_onnx(self, onnx_path: Path, model_id: str, overwrite: bool = False) -> ModelArtifact:
         """Bring your own model: file a plain Ultralytics ONNX export under `model_id`."""
         onnx_path = Path(onnx_path)
@@ -130,6 +199,16 @@ class ModelStore:
             )
         _write_model_directory(directory, onnx_path, _import_files(model_id, metadata, task, names))
         return self.read(model_id)
+
+
+def _looks_like_rfdetr(outputs: list[TensorInfo]) -> bool:
+    """RF-DETR exports answer `dets` (B, Q, 4) and `labels` (B, Q, C), and `masks` (B, Q, h, w) for segmentation."""
+    by_name = {key: next((o for o in outputs if key in o.name), None) for key in ("dets", "labels")}
+    dets, labels = by_name["dets"], by_name["labels"]
+    return (
+        dets is not None and labels is not None and len(dets.shape) == 3 and len(labels.shape) == 3
+        and dets.shape[-1] == 4
+    )
 
 
 def _import_files(model_id: str, metadata: dict[str, str], task: str, names: dict) -> dict[str, str]:

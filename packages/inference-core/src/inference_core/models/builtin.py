@@ -2,7 +2,7 @@
 
 Object detection, instance segmentation and pose each come in the three YOLO output layouts
 (v8/v11, v5/v7 with objectness, end-to-end without NMS); classification has one; YOLO-NAS
-and DeepLabV3+ semantic segmentation are their own modules.
+DeepLabV3+ semantic segmentation and RF-DETR (detection, segmentation) are their own modules.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from inference_core.models.base import VisionModel
 from inference_core.models.classification import Classifier
 from inference_core.models.detection import OutputLayout, YoloDetector, layout_match
 from inference_core.models.keypoints import YoloPoseDetector
+from inference_core.models.rfdetr import RFDetrDetection, RFDetrSegmentation
 from inference_core.models.segmentation import YoloSegmenter
 from inference_core.models.semantic_segmentation import DeepLabV3PlusSegmentation
 from inference_core.models.yolo_nas import YoloNasDetection
@@ -103,6 +104,7 @@ ARCHITECTURES = [
     YoloV8Segmentation, YoloV5Segmentation, YoloEndToEndSegmentation,
     YoloV8Pose, YoloV5Pose, YoloEndToEndPose,
     ImageClassification, YoloNasDetection, DeepLabV3PlusSegmentation,
+    RFDetrDetection, RFDetrSegmentation,
 ]
 
 

@@ -82,9 +82,15 @@ def _add_models(commands) -> None:
     actions.add_parser("list", help="models in the store", parents=[cache_dir]).set_defaults(
         handler=models_cmd.list_models
     )
-    add = actions.add_parser("import", help="bring your own Ultralytics ONNX export", parents=[cache_dir])
+    add = actions.add_parser(
+        "import", help="bring your own ONNX export (Ultralytics or RF-DETR)", parents=[cache_dir]
+    )
     add.add_argument("path")
     add.add_argument("--model-id", required=True, help="project/version to file it under")
+    add.add_argument(
+        "--class-names",
+        help="class names for an export that carries none (RF-DETR): a,b,c or a file with one per line",
+    )
     add.add_argument("--overwrite", action="store_true")
     add.set_defaults(handler=models_cmd.import_model)
     pull = actions.add_parser(

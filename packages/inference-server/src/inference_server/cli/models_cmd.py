@@ -46,12 +46,26 @@ def import_model(args) -> int:
         print(f"{path} does not exist.", file=sys.stderr)
         return 2
     print(f"Importing {path.name} ({path.stat().st_size / 1e6:.1f} MB) as {args.model_id}...", flush=True)
-    artifact = store.import_ultralytics_onnx(path, args.model_id, overwrite=args.overwrite)
+    artifact = store.import_onnx(
+        path, args.model_id, overwrite=args.overwrite, class_names=_class_names(getattr(args, "class_names", None))
+    )
     print(
         f"Imported {artifact.model_id}: {artifact.task}, {len(artifact.class_names)} classes, "
         f"in {artifact.directory}."
     )
     return 0
+
+
+def _class_names(value: str | None) -> list[str] | None:
+    """`a,b,c`, or the path of a file with one name per line."""
+    if not value:
+        return None
+    path = Path(value)
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+    else:
+        lines = value.split(",")
+    return [line.strip() for line in lines if line.strip()]
 
 
 def remove_model(args) -> int:
