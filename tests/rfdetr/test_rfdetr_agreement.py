@@ -5,7 +5,7 @@ need no torch): `rfdetr-*.roboflow.json`, what Roboflow's server code (`inferenc
 for the same ONNX file, which we must equal; and `rfdetr-*.reference.json`, what the package's
 `RFDETR.predict()` answers. Package boxes are compared after the server's rounding (whole
 pixels, clipped). On scenes at the network size no resize happens and the package must agree
-within the bars everywhere; elsewhere the two resizes differ (docs/models/rfdetr.md) and a share
+within the bars everywhere; elsewhere the two resizes differ (docs/rfdetr.md) and a share
 of the low-confidence predictions moves past the bars, so a stated share is asserted there.
 """
 

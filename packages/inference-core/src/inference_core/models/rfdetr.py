@@ -9,7 +9,7 @@ logits, one column more than there are classes: the last is "no object") and, fo
 Decoding: sigmoid over every query x class logit, the top `num_queries` of that flat grid (no
 NMS), drop pairs whose class is not a named class, keep scores above the confidence threshold,
 highest first. Where the `rfdetr` package's own `predict()` and Roboflow's server differ, we
-follow the server (see docs/models/rfdetr.md).
+follow the server (see docs/rfdetr.md).
 """
 
 from __future__ import annotations
