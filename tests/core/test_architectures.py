@@ -39,7 +39,7 @@ def test_an_unknown_model_type_is_an_unsupported_model_error_naming_it(tmp_path,
         manager.get("nas/1")
     message = caught.value.message
     assert "Unsupported model: model type 'yolo_world' (object-detection)" in message
-    assert "installed for object-detection: yolo-end2end, yolo-nas, yolov5, yolov8" in message
+    assert "installed for object-detection: rfdetr, yolo-end2end, yolo-nas, yolov5, yolov8" in message
     assert caught.value.status_code == 500 and not manager.is_loaded("nas/1")
 
 
