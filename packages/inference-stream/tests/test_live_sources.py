@@ -5,7 +5,9 @@ Waits on events are bounded so a regression fails instead of hanging; no test as
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from datetime import datetime
@@ -308,3 +310,40 @@ def test_rtsp_stream_killed_and_restarted_is_reconnected(clip, manager, model, t
     assert all(frame.comes_from_video_file is False for frame in recorder.frames)
     assert recorder.mismatches == [] and pipeline.error is None
     assert pipeline_threads() == []
+
+
+def listening(port: int) -> bool:
+    """Whether a TCP socket listens on `port` (read from /proc, without connecting to it)."""
+    wanted = f":{port:04X}"
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(wanted) and fields[3] == "0A":
+            return True
+    return False
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="the ffmpeg command is missing: run scripts/setup-video.sh")
+def test_rtmp_stream_from_an_ffmpeg_server(clip_file, manager, model):
+    port = free_port()
+    server = subprocess.Popen(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip_file),
+         "-c", "copy", "-f", "flv", "-listen", "1", f"rtmp://127.0.0.1:{port}/live/stream"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    recorder = Recorder(model)
+    pipeline = live_pipeline(f"rtmp://127.0.0.1:{port}/live/stream", recorder, manager)
+    try:
+        deadline = time.monotonic() + WAIT  # ffmpeg listens a moment after it starts (one client only,
+        while not listening(port):  # so the port is watched, not probed)
+            assert time.monotonic() < deadline and server.poll() is None, "ffmpeg did not listen"
+            time.sleep(0.1)
+        pipeline.start(use_main_thread=False)
+        recorder.wait_for(lambda: len(recorder.frames) >= 10, "frames from the RTMP stream")
+    finally:
+        pipeline.terminate()
+        pipeline.join()
+        server.kill()
+        server.wait()
+    assert all(frame.comes_from_video_file is False and frame.image.shape == (480, 640, 3) for frame in recorder.frames)
+    assert recorder.mismatches == [] and pipeline.error is None and pipeline_threads() == []
+
