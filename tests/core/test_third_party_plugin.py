@@ -59,6 +59,9 @@ PLUGIN_MODULE = textwrap.dedent(
         """Models kept as {MODEL_SOURCE_URL}/{project}-{version}/..., Acme's own layout."""
 
         name = "acme-vault"
+        # Locations built from the server's own MODEL_SOURCE_URL, not taken from a registry's
+        # answer: local paths are allowed (registry answers only get http(s) on trusted hosts).
+        locations_from_registry = False
 
         def describe(self, model_id, api_key):
             folder = Path(self.settings.source_url) / f"{model_id.project}-{model_id.version}"

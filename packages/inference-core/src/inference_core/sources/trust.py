@@ -47,7 +47,9 @@ class ArtifactPolicy:
             if self.local_paths and not location.lower().startswith(("file:", "ftp:", "data:")):
                 return
             raise RegistryError(
-                f"The model registry named a location for {what} that is not an http(s) URL; refused."
+                f"The model registry named a location for {what} that is not an http(s) URL; refused. "
+                "(A model source plugin that reads files named by the server's own settings declares "
+                "`locations_from_registry = False`.)"
             )
         host = host_of(location)
         if host is None:
