@@ -20,20 +20,43 @@ def hold(lanes: Lanes, taken: list, release: threading.Event, got: threading.Eve
     return thread
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_alone_wide_then_narrow_while_busy():
-    lanes = Lanes(wide=["wide"], narrow=["n1", "n2"])
+    clock = FakeClock()
+    lanes = Lanes(wide=["wide"], narrow=["n1", "n2"], calm_seconds=1.0, clock=clock)
     with lanes.take() as first:
         assert first == "wide"
         with lanes.take() as second:
             assert second in ("n1", "n2")
             with lanes.take() as third:
                 assert {second, third} == {"n1", "n2"}
-    with lanes.take() as again:
-        assert again == "wide", "the wide runner is free again once nothing runs"
+    with lanes.take() as soon_after:
+        assert soon_after in ("n1", "n2"), "right after calls overlapped, a lone call still gets a narrow runner"
+    clock.now += 1.5
+    with lanes.take() as calm:
+        assert calm == "wide", "once calls have stopped overlapping, a lone call gets all cores again"
+
+
+def test_steady_overlap_keeps_the_wide_runner_out():
+    clock = FakeClock()
+    lanes = Lanes(wide=["wide"], narrow=["n1", "n2"], calm_seconds=1.0, clock=clock)
+    taken = []
+    for _ in range(5):  # clients whose calls keep overlapping, with gaps when none runs
+        clock.now += 0.3
+        with lanes.take() as first, lanes.take() as second:
+            taken += [first, second]
+    assert taken[0] == "wide" and "wide" not in taken[2:]
 
 
 def test_a_call_waits_for_a_free_runner_and_never_oversubscribes():
-    lanes = Lanes(wide=["wide"], narrow=["narrow"])
+    lanes = Lanes(wide=["wide"], narrow=["narrow"], calm_seconds=0.0)
     taken: list[str] = []
     release = threading.Event()
     holders = []
@@ -54,7 +77,7 @@ def test_a_call_waits_for_a_free_runner_and_never_oversubscribes():
 
 
 def test_while_narrow_runners_are_busy_the_wide_one_is_not_handed_out():
-    lanes = Lanes(wide=["wide"], narrow=["narrow"])
+    lanes = Lanes(wide=["wide"], narrow=["narrow"], calm_seconds=0.0)
     with lanes.take():  # wide, alone
         with lanes.take() as narrow:
             assert narrow == "narrow"
