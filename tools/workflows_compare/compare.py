@@ -35,8 +35,8 @@ from model_dirs import held_out_scenes, roboflow_model_dir  # noqa: E402
 
 ASSETS = REPO / "assets" / "models"
 API_KEY = "compare-key"
-IGNORED_KEYS = {"detection_id", "inference_id", "time", "frame_timestamp", "video_identifier", "parent_id",
-                "root_parent_id", "measured_fps", "total_frames", "comes_from_video_file"}
+IGNORED_KEYS = {"detection_id", "inference_id", "time", "frame_timestamp", "video_identifier",
+                "measured_fps", "total_frames", "comes_from_video_file"}
 UUID_LIKE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 BOX_TOLERANCE = 1.0
 CONFIDENCE_TOLERANCE = 0.02
@@ -95,6 +95,13 @@ def images_for(case: str, scenes: list[np.ndarray]) -> dict:
         return {"image": _encoded(cv2.resize(scenes[0], None, fx=2, fy=2))}
     if case == "codes":
         return {"image": _encoded(_code_page())}
+    if case == "tracking_in_one_batch":  # one scene moving right 40 px per frame, three frames
+        frames = []
+        for shift in (0, 40, 80):
+            frame = np.full_like(scenes[0], 114)
+            frame[:, shift:] = scenes[0][:, : scenes[0].shape[1] - shift]
+            frames.append(_encoded(frame))
+        return {"image": frames}
     if case in SINGLE_IMAGE_CASES:
         return {"image": _encoded(scenes[0])}
     return {"image": [_encoded(image) for image in scenes]}

@@ -140,6 +140,21 @@ CASES = {
          step("roboflow_core/bounding_rect@v1", "rect", predictions="$steps.seg.predictions")],
         [("seg", "$steps.seg.predictions"), ("pose", "$steps.pose.predictions"),
          ("rect", "$steps.rect.detections_with_rect")]),
+    "crops_collapsed_per_image": spec(
+        [DETECT, CROP,
+         step("roboflow_core/roboflow_object_detection_model@v2", "inner", images="$steps.crop.crops",
+              model_id=DETECTOR, confidence=0.3),
+         step("roboflow_core/property_definition@v1", "n", data="$steps.inner.predictions",
+              operations=[{"type": "SequenceLength"}]),
+         step("roboflow_core/dimension_collapse@v1", "collapse", data="$steps.n.output")],
+        [("per_crop", "$steps.n.output"), ("collapsed", "$steps.collapse.output")]),
+    "tracking_in_one_batch": spec(
+        [DETECT,
+         step("roboflow_core/byte_tracker@v3", "track", image="$inputs.image", detections="$steps.detect.predictions"),
+         step("roboflow_core/line_counter@v2", "line", image="$inputs.image", triggering_anchor="CENTER",
+              detections="$steps.track.tracked_detections", line_segment=[[300, 0], [300, 2000]])],
+        [("tracked", "$steps.track.tracked_detections"), ("new", "$steps.track.new_instances"),
+         ("count_in", "$steps.line.count_in"), ("count_out", "$steps.line.count_out")]),
     "codes": spec(
         [step("roboflow_core/qr_code_detector@v1", "qr", images="$inputs.image"),
          step("roboflow_core/barcode_detector@v1", "bar", images="$inputs.image")],

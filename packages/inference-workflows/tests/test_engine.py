@@ -21,19 +21,21 @@ from wf_specs import (
     step,
 )
 
-from inference_workflows import WorkflowRunner, run_workflow
+from inference_workflows import WorkflowRunner, run_workflow, validate_workflow
 
 
 def test_detect_crop_classify_count_answers_one_object_per_image_in_order(manager, scenes):
     results = run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": [scene.image for scene in scenes]}, manager=manager)
     assert len(results) == len(scenes)
     detector = manager.get(DETECTOR)
-    for result, scene in zip(results, scenes):
+    for index, (result, scene) in enumerate(zip(results, scenes)):
         direct = detector.infer(scene.image, confidence=0.5)[0]
         assert result["count"] == len(direct.predictions) == len(scene.objects)
         # one classification and one crop per detection (dimensionality 2, nested per image)
         assert len(result["classes"]) == len(result["crops"]) == result["count"]
-        assert all(crop["type"] == "base64" and crop["root_parent_id"] == "image" for crop in result["crops"])
+        # the i-th image of a list is `image.[i]`, as Roboflow names it
+        assert all(crop["type"] == "base64" and crop["root_parent_id"] == f"image.[{index}]"
+                   for crop in result["crops"])
         # classes replaced by the classifier's verdict on each crop, kept on the detector's boxes
         relabelled = result["detections"]["predictions"]
         assert [item["class"] for item in relabelled] == [item["top"] for item in result["classes"]]
@@ -206,6 +208,28 @@ def test_numpy_and_base64_inputs_give_the_same_answer(manager, scenes):
     workflow = spec([image_input()], [DETECT], [output("p", "$steps.detect.predictions")])
     from_array = run_workflow(workflow, {"image": image}, manager=manager)[0]["p"]["predictions"]
     from_text = run_workflow(workflow, {"image": {"type": "base64", "value": encoded}}, manager=manager)[0]["p"]
-    boxes = lambda items: [(p["class"], round(p["x"]), round(p["y"])) for p in items]  # noqa: E731
+    boxes = lambda items: [(p["class"], round(p["x"]), round(p["y"]), p["parent_id"]) for p in items]  # noqa: E731
     assert boxes(from_array) == boxes(from_text["predictions"])
     assert np.array_equal(image, cv2.imdecode(np.frombuffer(base64.b64decode(encoded), np.uint8), cv2.IMREAD_COLOR))
+
+
+def test_dimension_collapse_gathers_crop_results_per_image(manager, scenes):
+    workflow = spec(
+        [image_input()],
+        [DETECT, CROP,
+         step("roboflow_core/roboflow_classification_model@v1", "classify", images="$steps.crop.crops",
+              model_id=CLASSIFIER),
+         step("roboflow_core/property_definition@v1", "top", data="$steps.classify.predictions",
+              operations=[{"type": "ClassificationPropertyExtract", "property_name": "top_class"}]),
+         step("roboflow_core/dimension_collapse@v1", "collapse", data="$steps.top.output"),
+         step("roboflow_core/property_definition@v1", "joined", data="$steps.collapse.output",
+              operations=[{"type": "SequenceJoin", "separator": "+"}])],
+        [output("per_crop", "$steps.top.output"), output("collapsed", "$steps.collapse.output"),
+         output("joined", "$steps.joined.output")],
+    )
+    results = run_workflow(workflow, {"image": [scene.image for scene in scenes[:2]]}, manager=manager)
+    for result in results:
+        assert isinstance(result["collapsed"], list) and result["collapsed"] == result["per_crop"]
+        assert result["joined"] == "+".join(result["per_crop"])
+    interface = validate_workflow(workflow).describe_interface()
+    assert interface["outputs"]["collapsed"] == ["list_of_values"]

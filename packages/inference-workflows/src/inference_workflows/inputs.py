@@ -40,7 +40,11 @@ def assemble_inputs(
                 field=item.name,
             )
         if item.is_image:
-            elements = [_load_image(element, item.name, loader) for element in elements]
+            # Roboflow's ids: `image` for one image, `image.[i]` for the i-th of a list (trackers and
+            # other per-video state key on them); an image object may name its own `parent_id`
+            names = [f"{item.name}.[{index}]" for index in range(len(elements))] if isinstance(raw, (list, tuple)) \
+                else [item.name]
+            elements = [_load_image(element, name, loader) for element, name in zip(elements, names)]
         sizes[item.name] = len(elements)
         values[item.name] = BatchInput(elements)
     batch_size = max(sizes.values(), default=1)
@@ -66,4 +70,6 @@ def _load_image(element: Any, name: str, loader: ImageLoader) -> WorkflowImage:
     except InferenceError as error:
         raise RuntimeInputError(f"Input {name!r}: {error.message}", field=name) from error
     video_metadata = element.get("video_metadata") if isinstance(element, dict) else None
+    if isinstance(element, dict) and isinstance(element.get("parent_id"), str) and element["parent_id"]:
+        name = element["parent_id"]
     return WorkflowImage.from_input(np.ascontiguousarray(pixels), name, base64_text, video_metadata)

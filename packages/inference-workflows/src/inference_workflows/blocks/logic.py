@@ -222,4 +222,19 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-LOGIC_BLOCKS = [ContinueIf, PropertyDefinition, Expression, FirstNonEmptyOrDefault, JsonParser, CsvFormatter]
+class DimensionCollapse(Block):
+    """Per-crop (or per-slice) values gathered back into one list per parent image."""
+
+    name = "roboflow_core/dimension_collapse@v1"
+    aliases = ("DimensionCollapse",)
+    title = "Dimension Collapse"
+    block_type = "fusion"
+    fields = (Field("data", ("*",), selector_only=True),)
+    outputs = (Output("output", (K.LIST_OF_VALUES,)),)
+    collapsed_fields = ("data",)
+
+    def run(self, data: list) -> dict:
+        return {"output": list(data)}
+
+
+LOGIC_BLOCKS = [DimensionCollapse, ContinueIf, PropertyDefinition, Expression, FirstNonEmptyOrDefault, JsonParser, CsvFormatter]
