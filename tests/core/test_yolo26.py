@@ -43,7 +43,7 @@ def test_yolo26_agrees_with_ultralytics_predict(manager, name):
         boxes += agreement.matched
         worst_iou, worst_gap = min(worst_iou, agreement.min_iou), max(worst_gap, agreement.max_confidence_gap)
     print(f"{name}: {boxes} boxes, min IoU {worst_iou:.4f}, max confidence gap {worst_gap:.5f}")
-    assert boxes >= 5  # the fixture is weak (see tools/README.md) but does find shapes
+    assert boxes >= 2 * len(expected["images"])  # weak (see tools/README.md), but it finds shapes
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTS))
