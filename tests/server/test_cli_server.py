@@ -95,6 +95,52 @@ def test_start_reports_a_server_that_cannot_start(tmp_path):
     result = inference(
         "server", "start", "--local", "--port", str(free_port()), "--env-file", str(env_file), env=env
     )
-    assert result.returncode == 1
-    assert "did not start" in result.stderr and "MAX_BATCH_SIZE" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: MAX_BATCH_SIZE='lots' is not valid: expected a whole number of at least 1."
+    )
     assert inference("server", "status", env=env).returncode == 1
+
+
+def test_a_bad_setting_stops_the_server_process_with_one_line(tmp_path):
+    env = {**os.environ, "PORT": str(free_port()), "LEGACY_ROUTE_ENABLED": "nope"}
+    result = subprocess.run(
+        [sys.executable, "-m", "inference_server"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: LEGACY_ROUTE_ENABLED='nope' is not valid: expected one of 1, true, yes, on, 0, false, no, off."
+    )
+
+
+def test_config_prints_each_setting_and_its_origin(tmp_path):
+    env_file = tmp_path / "server.env"
+    env_file.write_text("MAX_BATCH_SIZE=4\n")
+    env = {**os.environ, "MAX_ACTIVE_MODELS": "3", "ROBOFLOW_API_KEY": "rf-very-secret"}
+    env.pop("API_KEY", None)
+    shown = inference("config", "--env-file", str(env_file), env=env)
+    assert shown.returncode == 0, shown.stderr
+    rows = {line.split()[0]: line.split() for line in shown.stdout.splitlines()[1:-1]}
+    assert rows["MAX_ACTIVE_MODELS"][1:] == ["3", "environment"]
+    assert rows["MAX_BATCH_SIZE"][1:] == ["4", "env", "file"]
+    assert rows["NUM_WORKERS"][1:] == ["1", "default"]
+    assert "rf-very-secret" not in shown.stdout and rows["ROBOFLOW_API_KEY"][1:3] == ["set", "(hidden)"]
+    assert shown.stdout.splitlines()[-1] == "All settings are valid."
+    bad = inference("config", env={**env, "MAX_IMAGE_PIXELS": "lots"})
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == "Error: MAX_IMAGE_PIXELS='lots' is not valid: expected a whole number of at least 1."
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path):
+    """`inference plugins | head -1`: the reader goes away; no 'Broken pipe' error is printed."""
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read: the first write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "inference_server.cli.main", "config"],
+            stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120,
+        )
+    finally:
+        os.close(writer)
+    assert result.stderr == ""
+    assert result.returncode == 141

@@ -43,7 +43,17 @@ def test_session_reports_providers_and_threads_setting(fixture_model_path):
     backend = OnnxBackend(CoreSettings(intra_op_threads=1))
     session = backend.load(fixture_model_path("shapes-det-yolov8.onnx"))
     assert session.info.providers[-1] == "CPUExecutionProvider"
-    assert backend.describe()["providers"]
+    assert backend.providers()[-1] == "CPUExecutionProvider"
+
+
+def test_its_own_settings_come_from_the_environment_core_was_given():
+    chosen = OnnxBackend(CoreSettings.from_env({"ONNXRUNTIME_EXECUTION_PROVIDERS": "[CPUExecutionProvider]"}))
+    assert chosen.onnx_settings == OnnxSettings(execution_providers=("CPUExecutionProvider",))
+    assert chosen.providers() == ["CPUExecutionProvider"]
+    assert OnnxBackend(CoreSettings.from_env({"INTRA_OP_SPINNING": "yes"})).onnx_settings.intra_op_spinning
+    missing = OnnxBackend(CoreSettings.from_env({"ONNXRUNTIME_EXECUTION_PROVIDERS": "coreml"}))
+    with pytest.raises(BackendUnavailableError, match="CoreMLExecutionProvider"):
+        missing.providers()
 
 
 @pytest.mark.parametrize("mode", ["throughput", "adaptive"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from inference_core.errors import SettingsError
 from inference_server.metrics import Metrics
-from inference_server.settings import ServerSettings
+from inference_server.settings import ServerSettings, load_settings
 
 
 def test_defaults_are_secure_and_roboflow_compatible():
@@ -51,7 +52,8 @@ def test_environment_names():
     )
     assert str(settings.core.model_cache_dir) == "/tmp/cache" and settings.core.max_active_models == 3
     assert settings.preload_models == ("a/1", "b/2")
-    assert settings.api_key == "rf-key" and settings.accepted_api_keys == ("k1", "k2")
+    # one API-key story: Roboflow's key (API_KEY or ROBOFLOW_API_KEY) lives in core's registry settings
+    assert settings.core.registry.api_key == "rf-key" and settings.accepted_api_keys == ("k1", "k2")
     limits, policy = settings.core.image_limits, settings.core.url_policy
     assert (limits.allow_numpy, limits.allow_file_paths, limits.max_pixels) == (False, True, 100)
     assert policy.allowed is False and policy.allow_non_global_addresses is True
@@ -64,6 +66,49 @@ def test_environment_names():
 def test_a_bad_number_names_the_variable():
     with pytest.raises(ValueError, match="PORT"):
         ServerSettings.from_env({"PORT": "ninety"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LEGACY_ROUTE_ENABLED", "nope", "LEGACY_ROUTE_ENABLED='nope' is not valid: expected one of 1, true, yes, on, 0, "
+         "false, no, off."),
+        ("MAX_ACTIVE_MODELS", "0", "MAX_ACTIVE_MODELS='0' is not valid: expected a whole number of at least 1."),
+        ("PORT", "70000", "PORT='70000' is not valid: expected a whole number from 1 to 65535."),
+        ("DYNAMIC_BATCHING", "maybe", "DYNAMIC_BATCHING='maybe' is not valid: expected one of auto, on, off."),
+        ("DYNAMIC_BATCH_WINDOW_MS", "-1", "DYNAMIC_BATCH_WINDOW_MS='-1' is not valid: expected a number of at least 0.0."),
+        ("OFFLINE_MODE", "2", "OFFLINE_MODE='2' is not valid: expected one of 1, true, yes, on, 0, false, no, off."),
+        ("OPENVINO_PERFORMANCE_HINT", "fast", "OPENVINO_PERFORMANCE_HINT='fast' is not valid: expected one of "
+         "LATENCY, THROUGHPUT, CUMULATIVE_THROUGHPUT."),
+        ("INTRA_OP_SPINNING", "sometimes", "INTRA_OP_SPINNING='sometimes' is not valid: expected one of 1, true, "
+         "yes, on, 0, false, no, off."),
+    ],
+)
+def test_every_bad_value_is_refused_in_one_line(variable, value, expected):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({variable: value})
+    assert refused.value.message == expected and refused.value.variable == variable
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("1", True), ("true", True), ("YES", True), ("on", True), (" On ", True),
+    ("0", False), ("false", False), ("No", False), ("off", False),
+])
+def test_booleans_accept_the_usual_spellings(word, expected):
+    assert ServerSettings.from_env({"LEGACY_ROUTE_ENABLED": word}).legacy_route_enabled is expected
+
+
+def test_the_report_says_where_each_value_came_from():
+    _, reader = load_settings({"MAX_ACTIVE_MODELS": "3", "API_KEY": "rf-secret"}, env_file={"PORT": "9100"})
+    report = {record.name: record for record in reader.report()}
+    assert (report["MAX_ACTIVE_MODELS"].value, report["MAX_ACTIVE_MODELS"].origin) == ("3", "environment")
+    assert (report["PORT"].value, report["PORT"].origin) == ("9100", "env file")
+    assert (report["NUM_WORKERS"].value, report["NUM_WORKERS"].origin) == ("1", "default")
+    # the key is shown as set, never printed; the server's file-path default wins over core's
+    assert report["ROBOFLOW_API_KEY"].value == "set (hidden)" and "rf-secret" not in str(report)
+    assert report["ALLOW_FILE_INPUT"].value == "False"
+    # backends' own settings are read (and checked) at start-up too
+    assert "ONNXRUNTIME_EXECUTION_PROVIDERS" in report and "OPENVINO_DEVICE" in report
 
 
 def test_metrics_text_format():

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from inference_core.config import EnvReader
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
@@ -54,13 +55,6 @@ class OnnxSession(Session):
         except Exception as error:
             raise BackendError(f"ONNX Runtime failed to run the model: {error}") from error
 
-    def close(self) -> None:
-        # Requests that already hold this model may still be running or queued: dropping the
-        # runtime session under them would fail them. The manager drops its reference, and the
-        # session is freed when the last request holding it finishes.
-        self.closed = True
-
-
 
 class OnnxBackend(Backend):
     name = "onnx"
@@ -71,7 +65,11 @@ class OnnxBackend(Backend):
 
     def __init__(self, settings: CoreSettings, onnx_settings: OnnxSettings | None = None) -> None:
         super().__init__(settings)
-        self.onnx_settings = onnx_settings or OnnxSettings.from_env()
+        self.onnx_settings = onnx_settings or self.read_settings(EnvReader(settings.environ))
+
+    @classmethod
+    def read_settings(cls, env: EnvReader) -> OnnxSettings:
+        return OnnxSettings.from_env(env)
 
     @classmethod
     def auto_rank(cls) -> int:
@@ -95,7 +93,7 @@ class OnnxBackend(Backend):
 
     def providers(self) -> list[str]:
         present = _onnxruntime().get_available_providers()
-        return choose_providers(self.settings.onnx_execution_providers, present)
+        return choose_providers(self.onnx_settings.execution_providers, present)
 
     def load(self, path: Path) -> OnnxSession:
         if not path.is_file():
@@ -123,7 +121,7 @@ class OnnxBackend(Backend):
         if threads > 0:
             options.intra_op_num_threads = threads
         options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        spinning = "1" if self.settings.intra_op_spinning else "0"
+        spinning = "1" if self.onnx_settings.intra_op_spinning else "0"
         options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
         cache_dir = engine_cache_dir(self.settings.model_cache_dir, path)
         entries = provider_entries(providers, cache_dir, self.onnx_settings.precision == "fp16")
@@ -132,15 +130,6 @@ class OnnxBackend(Backend):
                 return runtime.InferenceSession(str(path), sess_options=options, providers=entries)
         except Exception as error:  # ORT raises its own types for corrupt or unsupported files
             raise ModelArtifactError(f"ONNX Runtime cannot load {path.name}: {error}") from error
-
-    def describe(self) -> dict[str, object]:
-        runtime = _onnxruntime()
-        return {
-            "name": self.name,
-            "version": runtime.__version__,
-            "providers": self.providers(),
-            "available_providers": runtime.get_available_providers(),
-        }
 
 
 def _spec(node) -> TensorSpec:

@@ -1,10 +1,11 @@
-"""ONNX Runtime's own settings, read in this one place from the environment."""
+"""ONNX Runtime's own settings, read in this one place from the environment the backend is given."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from inference_core.config import EnvReader
 
 #: latency: one session using every core; throughput: one single-threaded session per core;
 #: adaptive: both, the first for a call that runs alone, the others when calls overlap.
@@ -15,6 +16,11 @@ IO_BINDING_MODES = ("auto", "on", "off")
 
 @dataclass(frozen=True)
 class OnnxSettings:
+    #: providers to use, in order (`cuda,cpu`, or full names); empty: the best present ones.
+    execution_providers: tuple[str, ...] = ()
+    #: let idle intra-op threads busy-wait for work: a little lower latency for one request at a
+    #: time, but CPU burnt that concurrent requests (and their image decoding) could have used.
+    intra_op_spinning: bool = False
     #: how concurrent calls share the CPU (with CUDA or TensorRT there is always one session).
     concurrency: str = "latency"
     #: fp16 lets TensorRT build half-precision engines (other providers run the model as exported).
@@ -23,20 +29,12 @@ class OnnxSettings:
     io_binding: str = "auto"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> OnnxSettings:
-        env = os.environ if environ is None else environ
-        concurrency = (env.get("ONNXRUNTIME_CONCURRENCY") or cls.concurrency).strip().lower()
-        if concurrency not in CONCURRENCY_MODES:
-            raise ValueError(f"ONNXRUNTIME_CONCURRENCY must be one of {CONCURRENCY_MODES}, got {concurrency!r}")
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> OnnxSettings:
+        env = environ if isinstance(environ, EnvReader) else EnvReader(environ)
         return cls(
-            concurrency=concurrency,
-            precision=_choice(env, "ONNXRUNTIME_PRECISION", cls.precision, PRECISIONS),
-            io_binding=_choice(env, "ONNXRUNTIME_IO_BINDING", cls.io_binding, IO_BINDING_MODES),
+            execution_providers=env.names("ONNXRUNTIME_EXECUTION_PROVIDERS"),
+            intra_op_spinning=env.flag("INTRA_OP_SPINNING", False),
+            concurrency=env.choice("ONNXRUNTIME_CONCURRENCY", "latency", CONCURRENCY_MODES),
+            precision=env.choice("ONNXRUNTIME_PRECISION", "fp32", PRECISIONS),
+            io_binding=env.choice("ONNXRUNTIME_IO_BINDING", "auto", IO_BINDING_MODES),
         )
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = (env.get(name) or default).strip().lower()
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from inference_core.config import EnvReader
 from inference_core.errors import BackendError, ModelArtifactError, ModelNotFoundError
 from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
@@ -43,12 +44,6 @@ class OpenVinoSession(Session):
             except Exception as error:
                 raise BackendError(f"OpenVINO failed to run the model: {error}") from error
 
-    def close(self) -> None:
-        # As for ONNX Runtime: in-flight requests keep using the compiled model; it is freed
-        # when the last of them lets go of this session.
-        self.closed = True
-
-
 
 class OpenVinoBackend(Backend):
     name = "openvino"
@@ -57,8 +52,12 @@ class OpenVinoBackend(Backend):
 
     def __init__(self, settings: CoreSettings, openvino_settings: OpenVinoSettings | None = None) -> None:
         super().__init__(settings)
-        self.openvino_settings = openvino_settings or OpenVinoSettings.from_env()
+        self.openvino_settings = openvino_settings or self.read_settings(EnvReader(settings.environ))
         self._core = None
+
+    @classmethod
+    def read_settings(cls, env: EnvReader) -> OpenVinoSettings:
+        return OpenVinoSettings.from_env(env)
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -102,16 +101,6 @@ class OpenVinoBackend(Backend):
         """`count` infer requests, or as many as the compiled model's hint says keep it busy."""
         count = count or int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         return [compiled.create_infer_request() for _ in range(max(count, 1))]
-
-    def describe(self) -> dict[str, object]:
-        openvino = _openvino()
-        return {
-            "name": self.name,
-            "version": openvino.__version__ if hasattr(openvino, "__version__") else openvino.get_version(),
-            "device": self.openvino_settings.device,
-            "available_devices": self._openvino_core().available_devices,
-            "performance_hint": self.openvino_settings.performance_hint,
-        }
 
     def _openvino_core(self):
         if self._core is None:

@@ -81,6 +81,14 @@ class UnsupportedModelError(ModelArtifactError):
     """The model's outputs match no layout we know how to decode."""
 
 
+class SettingsError(InferenceError, ValueError):
+    """A setting (environment variable) with a value that cannot be used; stops start-up."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(message)
+        self.variable = variable
+
+
 class BackendError(InferenceError):
     """A runtime failed to load or run a model."""
 

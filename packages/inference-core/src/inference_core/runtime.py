@@ -9,10 +9,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
+from inference_core.config import EnvReader
 from inference_core.errors import InputShapeError
 from inference_core.settings import CoreSettings
 
@@ -63,12 +64,24 @@ class Session(ABC):
     closed: bool = False
 
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to free
-        """Mark the session unloaded. Implementations must not break calls still in flight."""
+        """Mark the session unloaded; it must keep serving calls still in flight.
+
+        The manager calls this when it unloads the model. Requests that already hold the model
+        may still be running or queued, so the runtime session is not torn down here: it is
+        freed with this object when the last request holding it lets go. A backend overrides
+        this only to release something that in-flight calls do not use.
+        """
         self.closed = True
 
 
 class Backend(ABC):
-    """A runtime plugin. Constructed once per process with the core settings."""
+    """A runtime plugin. Constructed once per process with the core settings.
+
+    A runtime's own options (execution providers, devices) are not core settings: the backend
+    reads them with :meth:`read_settings` from the environment core was configured from
+    (``settings.environ``), so an environment handed to ``CoreSettings.from_env`` reaches it and
+    a bad value is refused at start-up like any other setting.
+    """
 
     name: ClassVar[str]
     #: Higher wins when the setting is `auto` and several backends can load an artifact.
@@ -76,6 +89,11 @@ class Backend(ABC):
 
     def __init__(self, settings: CoreSettings) -> None:
         self.settings = settings
+
+    @classmethod
+    def read_settings(cls, env: EnvReader) -> Any:
+        """This runtime's own settings, read through `env`; None when it has none."""
+        return None
 
     @classmethod
     def auto_rank(cls) -> int:
@@ -95,5 +113,3 @@ class Backend(ABC):
     def load(self, path: Path) -> Session:
         """Open a session; raise a BackendError subclass on failure."""
 
-    def describe(self) -> dict[str, object]:
-        return {"name": self.name}

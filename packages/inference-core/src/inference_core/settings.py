@@ -1,28 +1,21 @@
 """Core settings, read from the environment in this one place.
 
-Names follow Roboflow Inference's environment variables where one exists.
+Names follow Roboflow Inference's environment variables where one exists. Every value goes
+through :class:`inference_core.config.EnvReader`, so a bad one stops start-up with one line
+naming it. Core knows no runtime's options: each backend package reads its own from the
+environment kept here (:attr:`CoreSettings.environ`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+
+from inference_core.config import EnvReader
 
 DEFAULT_MODEL_CACHE_DIR = Path.home() / ".cache" / "visionhost" / "models"
-
-
-def parse_bool(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def parse_list(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 @dataclass(frozen=True)
@@ -92,67 +85,66 @@ class RegistrySettings:
 class CoreSettings:
     model_cache_dir: Path = DEFAULT_MODEL_CACHE_DIR
     max_active_models: int = 8
+    #: a backend's `name`, or `auto` (the highest-ranked installed backend that loads the file).
     backend: str = "auto"
-    onnx_execution_providers: tuple[str, ...] = ()
+    #: threads per inference, for every backend that can limit them (0: the runtime's default).
     intra_op_threads: int = 0
-    #: let idle intra-op threads busy-wait for work: a little lower latency for one request at a
-    #: time, but CPU burnt that concurrent requests (and their image decoding) could have used.
-    intra_op_spinning: bool = False
     #: decode JPEGs at least twice the network's need on both sides at 1/2, 1/4 or 1/8 size:
     #: faster for large frames, predictions move slightly (bench/results/large-frames-*.md).
     reduced_jpeg_decode: bool = False
     image_limits: ImageLimits = field(default_factory=ImageLimits)
     url_policy: UrlPolicy = field(default_factory=UrlPolicy)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
+    #: the environment these settings were read from; backends read their own settings from it.
+    environ: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> CoreSettings:
+        """Read from `environ` (the process environment by default), or through a given reader."""
+        env = environ if isinstance(environ, EnvReader) else EnvReader(environ)
         return cls(
-            model_cache_dir=Path(env.get("MODEL_CACHE_DIR") or DEFAULT_MODEL_CACHE_DIR),
-            max_active_models=int(env.get("MAX_ACTIVE_MODELS", "8")),
-            backend=env.get("INFERENCE_BACKEND", "auto").strip().lower() or "auto",
-            onnx_execution_providers=parse_list(env.get("ONNXRUNTIME_EXECUTION_PROVIDERS")),
-            intra_op_threads=int(env.get("INTRA_OP_THREADS", "0")),
-            intra_op_spinning=parse_bool(env.get("INTRA_OP_SPINNING"), False),
-            reduced_jpeg_decode=parse_bool(env.get("REDUCED_JPEG_DECODE"), False),
+            model_cache_dir=env.path("MODEL_CACHE_DIR", DEFAULT_MODEL_CACHE_DIR),
+            max_active_models=env.integer("MAX_ACTIVE_MODELS", 8, minimum=1),
+            backend=(env.text("INFERENCE_BACKEND", "auto") or "auto").lower(),
+            intra_op_threads=env.integer("INTRA_OP_THREADS", 0, minimum=0),
+            reduced_jpeg_decode=env.flag("REDUCED_JPEG_DECODE", False),
             image_limits=ImageLimits(
-                max_bytes=int(env.get("MAX_IMAGE_BYTES", str(ImageLimits.max_bytes))),
-                max_pixels=int(env.get("MAX_IMAGE_PIXELS", str(ImageLimits.max_pixels))),
-                max_jpeg_scans=int(env.get("MAX_JPEG_SCANS", str(ImageLimits.max_jpeg_scans))),
-                max_image_chunks=int(env.get("MAX_IMAGE_CHUNKS", str(ImageLimits.max_image_chunks))),
-                allow_file_paths=parse_bool(env.get("ALLOW_FILE_INPUT"), True),
-                allow_numpy=parse_bool(env.get("ALLOW_NUMPY_INPUT"), True),
+                max_bytes=env.integer("MAX_IMAGE_BYTES", ImageLimits.max_bytes, minimum=1),
+                max_pixels=env.integer("MAX_IMAGE_PIXELS", ImageLimits.max_pixels, minimum=1),
+                max_jpeg_scans=env.integer("MAX_JPEG_SCANS", ImageLimits.max_jpeg_scans, minimum=1),
+                max_image_chunks=env.integer("MAX_IMAGE_CHUNKS", ImageLimits.max_image_chunks, minimum=1),
+                allow_file_paths=env.flag("ALLOW_FILE_INPUT", True),
+                allow_numpy=env.flag("ALLOW_NUMPY_INPUT", True),
             ),
             url_policy=UrlPolicy(
-                allowed=parse_bool(env.get("ALLOW_URL_INPUT"), True),
-                allow_non_https=parse_bool(env.get("ALLOW_NON_HTTPS_URL_INPUT"), True),
-                allow_without_fqdn=parse_bool(env.get("ALLOW_URL_INPUT_WITHOUT_FQDN"), False),
-                allow_non_global_addresses=parse_bool(
-                    env.get("ALLOW_URL_TO_NON_GLOBAL_ADDRESSES"), False
-                ),
-                whitelist=parse_list(env.get("WHITELISTED_DESTINATIONS_FOR_URL_INPUT")),
-                blacklist=parse_list(env.get("BLACKLISTED_DESTINATIONS_FOR_URL_INPUT")),
-                deadline_seconds=float(env.get("URL_INPUT_DEADLINE_SECONDS") or UrlPolicy.deadline_seconds),
+                allowed=env.flag("ALLOW_URL_INPUT", True),
+                allow_non_https=env.flag("ALLOW_NON_HTTPS_URL_INPUT", True),
+                allow_without_fqdn=env.flag("ALLOW_URL_INPUT_WITHOUT_FQDN", False),
+                allow_non_global_addresses=env.flag("ALLOW_URL_TO_NON_GLOBAL_ADDRESSES", False),
+                whitelist=env.names("WHITELISTED_DESTINATIONS_FOR_URL_INPUT"),
+                blacklist=env.names("BLACKLISTED_DESTINATIONS_FOR_URL_INPUT"),
+                deadline_seconds=env.number("URL_INPUT_DEADLINE_SECONDS", UrlPolicy.deadline_seconds, minimum=0.001),
             ),
             registry=_registry_settings(env),
+            environ=MappingProxyType(dict(env.environ)),
         )
 
 
-def _registry_settings(env: Mapping[str, str]) -> RegistrySettings:
+def _registry_settings(env: EnvReader) -> RegistrySettings:
     defaults = RegistrySettings()
-    source_url = env.get("MODEL_SOURCE_URL") or None
+    source_url = env.text("MODEL_SOURCE_URL", None)
     default_source = "http-folder" if source_url else defaults.source
     return RegistrySettings(
-        source=(env.get("MODEL_SOURCE") or default_source).strip().lower(),
+        source=env.text("MODEL_SOURCE", default_source).lower(),
         source_url=source_url,
-        api_base_url=(env.get("API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
-        api_key=env.get("ROBOFLOW_API_KEY") or env.get("API_KEY") or None,
-        device_id=env.get("DEVICE_ID") or defaults.device_id,
-        offline=parse_bool(env.get("OFFLINE_MODE"), False),
-        cache_max_bytes=int(env.get("MODEL_CACHE_MAX_BYTES") or defaults.cache_max_bytes),
-        artifact_hosts=parse_list(env.get("MODEL_ARTIFACT_HOSTS")) or defaults.artifact_hosts,
-        timeout_seconds=float(env.get("MODEL_DOWNLOAD_TIMEOUT") or defaults.timeout_seconds),
-        retries=int(env.get("MODEL_DOWNLOAD_RETRIES") or defaults.retries),
-        max_download_bytes=int(env.get("MODEL_DOWNLOAD_MAX_BYTES") or defaults.max_download_bytes),
+        api_base_url=env.text("API_BASE_URL", DEFAULT_API_BASE_URL).rstrip("/"),
+        # Roboflow's one key setting, under both of its names (ROBOFLOW_API_KEY first).
+        api_key=env.text("ROBOFLOW_API_KEY", None, aliases=("API_KEY",), secret=True),
+        device_id=env.text("DEVICE_ID", defaults.device_id),
+        offline=env.flag("OFFLINE_MODE", False),
+        cache_max_bytes=env.integer("MODEL_CACHE_MAX_BYTES", defaults.cache_max_bytes, minimum=0),
+        artifact_hosts=env.names("MODEL_ARTIFACT_HOSTS") or defaults.artifact_hosts,
+        timeout_seconds=env.number("MODEL_DOWNLOAD_TIMEOUT", defaults.timeout_seconds, minimum=0.001),
+        retries=env.integer("MODEL_DOWNLOAD_RETRIES", defaults.retries, minimum=0),
+        max_download_bytes=env.integer("MODEL_DOWNLOAD_MAX_BYTES", defaults.max_download_bytes, minimum=1),
     )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
+from inference_core.errors import SettingsError
 
-from inference_server.settings import ServerSettings
+from inference_server.settings import load_settings
 
 
-def main() -> None:
-    settings = ServerSettings.from_env()
+def main() -> int:
+    try:
+        settings, _ = load_settings()
+    except SettingsError as error:  # one line naming the variable, not a traceback
+        print(f"Error: {error.message}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "inference_server.app:app_from_env",
         factory=True,
@@ -19,7 +26,8 @@ def main() -> None:
         # Our own middleware counts bodies; uvicorn's defaults for everything else.
         timeout_keep_alive=30,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,10 @@
 """Server settings, read from the environment in this one place.
 
 Roboflow Inference's variable names are kept where one exists; ours carry a `VISIONHOST_` prefix
-or a name Roboflow does not use. The core part (model cache, image limits, URL policy) is a
-:class:`CoreSettings`, tightened where the server's defaults differ from the library's.
+or a name Roboflow does not use. The core part (model cache, image limits, URL policy, the
+Roboflow API key) is a :class:`CoreSettings`, tightened where the server's defaults differ from
+the library's. :func:`load_settings` reads everything a server start needs, the installed
+backends' own settings included, so a bad value stops start-up with one line.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from inference_core.settings import CoreSettings, parse_bool, parse_list
+from inference_core.config import EnvReader
+from inference_core.settings import CoreSettings
 
 DEFAULT_PORT = 9001
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
@@ -26,16 +29,15 @@ def default_worker_threads() -> int:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    core: CoreSettings = field(default_factory=lambda: _server_core(CoreSettings()))
+    core: CoreSettings = field(default_factory=lambda: _server_core(CoreSettings(), EnvReader({})))
     host: str = "0.0.0.0"
     port: int = DEFAULT_PORT
     #: uvicorn worker processes (each loads its own models).
     num_workers: int = 1
     #: threads that decode images and run models, per process.
     worker_threads: int = field(default_factory=default_worker_threads)
-    #: Roboflow's key: used for model downloads, and the fallback when a request has none.
-    api_key: str | None = None
-    #: [ours] when non-empty, inference and model routes need one of these keys.
+    #: [ours] when non-empty, inference and model routes need one of these keys. Roboflow's own
+    #: key (ROBOFLOW_API_KEY / API_KEY, for model downloads) is `core.registry.api_key`.
     accepted_api_keys: tuple[str, ...] = ()
     preload_models: tuple[str, ...] = ()
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
@@ -59,46 +61,57 @@ class ServerSettings:
     legacy_get_state_changes: bool = False
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> ServerSettings:
+        env = environ if isinstance(environ, EnvReader) else EnvReader(environ)
         return cls(
             core=_server_core(CoreSettings.from_env(env), env),
-            host=env.get("HOST", "0.0.0.0") or "0.0.0.0",
-            port=_int(env, "PORT", DEFAULT_PORT),
-            num_workers=max(1, _int(env, "NUM_WORKERS", 1)),
-            worker_threads=max(1, _int(env, "WORKER_THREADS", default_worker_threads())),
-            api_key=env.get("API_KEY") or env.get("ROBOFLOW_API_KEY") or None,
-            accepted_api_keys=parse_list(env.get("VISIONHOST_API_KEYS")),
-            preload_models=parse_list(env.get("PRELOAD_MODELS")),
-            max_batch_size=max(1, _int(env, "MAX_BATCH_SIZE", DEFAULT_MAX_BATCH_SIZE)),
-            max_body_bytes=max(1, _int(env, "MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
-            cors_allowed_origins=parse_list(env.get("CORS_ALLOWED_ORIGINS")),
-            legacy_route_enabled=parse_bool(env.get("LEGACY_ROUTE_ENABLED"), True),
-            enable_prometheus=parse_bool(env.get("ENABLE_PROMETHEUS"), True),
-            dynamic_batching=_choice(env, "DYNAMIC_BATCHING", ("auto", "on", "off")),
-            batch_window_seconds=max(0.0, _float(env, "DYNAMIC_BATCH_WINDOW_MS", 2.0) / 1000.0),
-            max_dynamic_batch=max(1, _int(env, "DYNAMIC_BATCH_MAX_SIZE", 16)),
-            log_level=(env.get("LOG_LEVEL") or "info").lower(),
-            allowed_hosts=tuple(host.lower() for host in parse_list(env.get("VISIONHOST_ALLOWED_HOSTS"))),
-            url_fetch_workers=max(1, _int(env, "URL_FETCH_WORKERS", 4)),
-            legacy_get_state_changes=parse_bool(env.get("LEGACY_GET_STATE_CHANGES"), False),
+            host=env.text("HOST", "0.0.0.0"),
+            port=env.integer("PORT", DEFAULT_PORT, minimum=1, maximum=65535),
+            num_workers=env.integer("NUM_WORKERS", 1, minimum=1),
+            worker_threads=env.integer("WORKER_THREADS", default_worker_threads(), minimum=1),
+            accepted_api_keys=env.names("VISIONHOST_API_KEYS", secret=True),
+            preload_models=env.names("PRELOAD_MODELS"),
+            max_batch_size=env.integer("MAX_BATCH_SIZE", DEFAULT_MAX_BATCH_SIZE, minimum=1),
+            max_body_bytes=env.integer("MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1),
+            cors_allowed_origins=env.names("CORS_ALLOWED_ORIGINS"),
+            legacy_route_enabled=env.flag("LEGACY_ROUTE_ENABLED", True),
+            enable_prometheus=env.flag("ENABLE_PROMETHEUS", True),
+            dynamic_batching=env.choice("DYNAMIC_BATCHING", "auto", ("auto", "on", "off")),
+            batch_window_seconds=env.number("DYNAMIC_BATCH_WINDOW_MS", 2.0, minimum=0.0) / 1000.0,
+            max_dynamic_batch=env.integer("DYNAMIC_BATCH_MAX_SIZE", 16, minimum=1),
+            log_level=env.choice("LOG_LEVEL", "info", LOG_LEVELS),
+            allowed_hosts=tuple(host.lower() for host in env.names("VISIONHOST_ALLOWED_HOSTS")),
+            url_fetch_workers=env.integer("URL_FETCH_WORKERS", 4, minimum=1),
+            legacy_get_state_changes=env.flag("LEGACY_GET_STATE_CHANGES", False),
         )
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    value = (env.get(name) or choices[0]).strip().lower()
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
-def _server_core(core: CoreSettings, env: Mapping[str, str] | None = None) -> CoreSettings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Mapping[str, str] | None = None
+) -> tuple[ServerSettings, EnvReader]:
+    """Everything a server start reads, checked: the server's, core's and each installed backend's.
+
+    Returns the settings and the reader, whose report says where each value came from. Raises
+    SettingsError (one line: variable, value, what is allowed) on the first unusable value.
+    """
+    from inference_core.plugins import plugin_classes
+
+    env = EnvReader(environ, env_file)
+    settings = ServerSettings.from_env(env)
+    for backend in plugin_classes("backends"):
+        backend.read_settings(env)
+    return settings, env
+
+
+def _server_core(core: CoreSettings, env: EnvReader) -> CoreSettings:
     """The server refuses server-side file paths unless ALLOW_FILE_INPUT says otherwise, and with
     several worker processes each runtime gets its share of the cores (see `threads_per_worker`)."""
-    env = env or {}
-    allow_files = parse_bool(env.get("ALLOW_FILE_INPUT"), False)
+    allow_files = env.flag("ALLOW_FILE_INPUT", False)
     limits = dataclasses.replace(core.image_limits, allow_file_paths=allow_files)
-    threads = core.intra_op_threads or threads_per_worker(max(1, _int(env, "NUM_WORKERS", 1)))
+    threads = core.intra_op_threads or threads_per_worker(env.integer("NUM_WORKERS", 1, minimum=1))
     return dataclasses.replace(core, image_limits=limits, intra_op_threads=threads)
 
 
@@ -109,23 +122,3 @@ def threads_per_worker(workers: int) -> int:
     if workers <= 1:
         return 0
     return max(1, (os.cpu_count() or 1) // workers)
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = env.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"Environment variable {name} must be a whole number, got {value!r}.") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    value = env.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"Environment variable {name} must be a number, got {value!r}.") from None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from inference_core.errors import InferenceError
+from inference_core.errors import InferenceError, SettingsError
 
-from inference_server.cli import infer_cmd, models_cmd, plugins_cmd, server_cmd, video_cmd, workflows_cmd
+from inference_server.cli import config_cmd, infer_cmd, models_cmd, plugins_cmd, server_cmd, video_cmd, workflows_cmd
 from inference_server.settings import DEFAULT_PORT
 
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_video(commands)
     _add_models(commands)
     _add_plugins(commands)
+    _add_config(commands)
     _add_workflows(commands)
     return parser
 
@@ -104,6 +106,15 @@ def _add_models(commands) -> None:
     remove.set_defaults(handler=models_cmd.remove_model)
 
 
+def _add_config(commands) -> None:
+    config = commands.add_parser(
+        "config", help="check the settings (environment variables) and show each value and its origin"
+    )
+    config.add_argument("--env-file", help="KEY=VALUE settings file, read over the environment")
+    config.add_argument("--json", action="store_true", help="print the settings as JSON")
+    config.set_defaults(handler=config_cmd.show_config)
+
+
 def _add_plugins(commands) -> None:
     plugins = commands.add_parser("plugins", help="list installed plugins: what each registers, load errors")
     plugins.add_argument("--json", action="store_true", help="print the list as JSON (as /info does)")
@@ -133,10 +144,24 @@ def _add_workflows(commands) -> None:
     folder.set_defaults(handler=workflows_cmd.process_images)
 
 
+#: Exit status when the output pipe closes early (`inference infer ... | head`): 128 + SIGPIPE.
+BROKEN_PIPE_STATUS = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handling below, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away: say nothing, and keep the interpreter's final flush quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
+    except SettingsError as error:
+        print(f"Error: {error.message}", file=sys.stderr)
+        return 2
     except InferenceError as error:
         print(f"Error: {error.message}", file=sys.stderr)
         return 1

@@ -18,6 +18,7 @@ from pathlib import Path
 from inference_server.cli import containers
 from inference_server.cli.envfile import read_env_file
 from inference_server.cli.http import is_healthy
+from inference_server.settings import load_settings
 
 START_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 15.0
@@ -124,6 +125,7 @@ def _start_local(args, env_file: Path | None) -> int:
     if env_file is not None:
         env.update(read_env_file(env_file))
     env.update({"HOST": args.host, "PORT": str(args.port)})
+    load_settings(env)  # a bad value stops here with one line, before a process is started
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / "server.log"
