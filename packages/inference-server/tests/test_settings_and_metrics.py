@@ -79,7 +79,7 @@ def test_a_bad_number_names_the_variable():
         ("DYNAMIC_BATCH_WINDOW_MS", "-1", "DYNAMIC_BATCH_WINDOW_MS='-1' is not valid: expected a number of at least 0.0."),
         ("OFFLINE_MODE", "2", "OFFLINE_MODE='2' is not valid: expected one of 1, true, yes, on, 0, false, no, off."),
         ("OPENVINO_PERFORMANCE_HINT", "fast", "OPENVINO_PERFORMANCE_HINT='fast' is not valid: expected one of "
-         "LATENCY, THROUGHPUT, CUMULATIVE_THROUGHPUT."),
+         "LATENCY, THROUGHPUT, CUMULATIVE_THROUGHPUT, ADAPTIVE."),
         ("INTRA_OP_SPINNING", "sometimes", "INTRA_OP_SPINNING='sometimes' is not valid: expected one of 1, true, "
          "yes, on, 0, false, no, off."),
     ],
