@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 from inference_core.config import EnvReader
 
@@ -126,7 +125,7 @@ class CoreSettings:
                 deadline_seconds=env.number("URL_INPUT_DEADLINE_SECONDS", UrlPolicy.deadline_seconds, minimum=0.001),
             ),
             registry=_registry_settings(env),
-            environ=MappingProxyType(dict(env.environ)),
+            environ=dict(env.environ),  # a plain dict: settings are pickled to worker processes
         )
 
 
