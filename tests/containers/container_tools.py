@@ -1,4 +1,4 @@
-"""Podman on a daemonless machine, for the image, compose and CLI tests (../shared/docs/containers.md).
+"""Podman on a daemonless machine, for the image, compose and CLI tests.
 
 - runc instead of crun (cgroups v1 hybrid), and lowered ulimits: one `containers.conf`.
 - No registry: the base image is a Debian bookworm bootstrapped from Debian's mirror, kept as a

@@ -47,7 +47,7 @@ def jpeg_bytes(image_bgr: np.ndarray) -> bytes:
 
 
 def raw_detect(api_url: str, encoded: bytes) -> dict:
-    """The server's answer to `encoded`, sent by hand as wire-format.md §3 describes."""
+    """The server's answer to `encoded`, sent by hand as docs/WIRE.md §3 describes."""
     body = {"model_id": DETECTOR_ID, "image": {"type": "base64", "value": base64.b64encode(encoded).decode()}}
     response = httpx.post(f"{api_url}/infer/object_detection", json=body, timeout=60)
     assert response.status_code == 200, response.text

@@ -1,4 +1,4 @@
-"""Every route of wire-format.md §1 against a real server process, with real predictions."""
+"""Every route of docs/WIRE.md §1 against a real server process, with real predictions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A fake server speaking the wire format (wire-format.md) for tests over `httpx.MockTransport`."""
+"""A fake server speaking the wire format (docs/WIRE.md) for tests over `httpx.MockTransport`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,34 @@
 """One exception tree for the whole project.
 
 Every error that can reach a user derives from :class:`InferenceError` and carries the HTTP
-status it maps to, so the server needs a single handler and the SDK can map statuses back.
+status it maps to, so the server needs a single handler and the SDK can map statuses back::
+
+    InferenceError (500)
+    ├── InvalidInputError (400): the caller sent something we cannot use
+    │   ├── InvalidParameterError (400): a parameter outside its range or choices
+    │   │   └── ParameterTypeError (422): a parameter that is not of its type
+    │   ├── ImageDecodeError (400): bytes or an array that are not an image
+    │   ├── UnsupportedImageFormatError (415): an image format the server does not decode
+    │   ├── ImageSourceNotAllowedError (400): a source refused by policy (file, URL, pickle)
+    │   ├── ImageFetchError (400): a URL image that could not be downloaded
+    │   └── InvalidModelIdError (400): not `project/version`
+    ├── PayloadTooLargeError (413): bytes, pixels or batch length over the caps
+    ├── ModelNotFoundError (404): no artifacts for this model id
+    ├── ModelArtifactError (500): artifacts that are broken
+    │   └── UnsupportedModelError (500): a model type, layout or input we do not decode
+    ├── SettingsError (500, also a ValueError): a setting that cannot be used; stops start-up
+    ├── BackendError (500): a runtime failed to load or run a model
+    │   ├── BackendUnavailableError (503): no installed backend can load it
+    │   └── InputShapeError (400): a tensor that does not fit the model's input
+    └── RegistryError (502): the model registry failed us
+        ├── RegistryAuthError (401)
+        │   └── RegistryForbiddenError (403)
+        ├── RegistryUnavailableError (503)
+        └── RegistryTimeoutError (504)
+
+Load-time problems with a model are "unsupported model" or artifact errors (5xx): they are the
+server's models, not the client's fault. The server's own additions (401 for its keys, 503 while
+not ready) live in ``inference_server/errors.py``.
 """
 
 from __future__ import annotations

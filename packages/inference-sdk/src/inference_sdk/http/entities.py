@@ -1,7 +1,7 @@
 """Value types of the client: the inference configuration and what the server describes.
 
 `InferenceConfiguration` keeps every field of Roboflow's (so existing constructor calls work) and
-knows which wire parameter each field becomes, per API mode and task (wire-format.md §2-3, §5).
+knows which wire parameter each field becomes, per API mode and task (docs/WIRE.md §2-3, §5).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ _BILLING = [("service_secret", "service_secret"), ("count_inference", "countinfe
 class InferenceConfiguration:
     """How `infer` calls the server. Immutable: build a new one and `configure` the client with it.
 
-    The fields after `response_mask_format` in wire-format.md §5 are the client's own settings;
+    The fields after `response_mask_format` in docs/WIRE.md §5 are the client's own settings;
     the rest map to request parameters (see `to_api_call_parameters`). Fields Roboflow's client
     has for its hosted platform (active learning, billing, sources) are accepted and forwarded.
     """

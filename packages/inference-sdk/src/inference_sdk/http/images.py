@@ -1,6 +1,6 @@
 """Turning inputs into what the server receives, and visualisations back into images.
 
-Rules (wire-format.md §5): a numpy array is BGR and is JPEG-encoded (quality 95); a PIL image is
+Rules (docs/WIRE.md §5): a numpy array is BGR and is JPEG-encoded (quality 95); a PIL image is
 JPEG-encoded; a local path is sent as its raw bytes; an http(s) URL is downloaded by the client;
 any other string is taken to be base64 already. Lists (nested too) are flattened, in order.
 

@@ -2,7 +2,7 @@
 
 Every function here takes a `Session` (a frozen snapshot of the client's state when the call
 started) and returns an operation (protocol.py) that the sync or the async executor runs.
-Routes and parameters follow wire-format.md §1-5.
+Routes and parameters follow docs/WIRE.md §1-5 and docs/PARAMETERS.md.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """3 tries, 1 s apart, on 429/503/504 and on connection failures (wire-format.md §5).
+    """3 tries, 1 s apart, on 429/503/504 and on connection failures (docs/WIRE.md §5).
 
     A `Retry-After` header in seconds, when the server sends one, replaces the interval (capped).
     """
