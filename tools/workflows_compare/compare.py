@@ -35,8 +35,16 @@ from model_dirs import held_out_scenes, roboflow_model_dir  # noqa: E402
 
 ASSETS = REPO / "assets" / "models"
 API_KEY = "compare-key"
-IGNORED_KEYS = {"detection_id", "inference_id", "time", "frame_timestamp", "video_identifier",
-                "measured_fps", "total_frames", "comes_from_video_file"}
+IGNORED_KEYS = {
+    "detection_id",
+    "inference_id",
+    "time",
+    "frame_timestamp",
+    "video_identifier",
+    "measured_fps",
+    "total_frames",
+    "comes_from_video_file",
+}
 UUID_LIKE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 BOX_TOLERANCE = 1.0
 CONFIDENCE_TOLERANCE = 0.02
@@ -45,23 +53,48 @@ IMAGE_TOLERANCE = 6.0  # mean absolute difference, 0-255, of decoded JPEGs
 
 def build_cache(cache: Path) -> None:
     roboflow_model_dir(cache, specs.DETECTOR, ASSETS / "shapes-det-yolov8.onnx")
-    roboflow_model_dir(cache, specs.SEGMENTER, ASSETS / "shapes-seg-yolov8.onnx", model_type="yolov8n-seg",
-                       task="instance-segmentation")
-    pose = roboflow_model_dir(cache, specs.POSE, ASSETS / "shapes-pose-yolov8.onnx", model_type="yolov8n-pose",
-                              task="keypoint-detection", class_names=["square"])
+    roboflow_model_dir(
+        cache,
+        specs.SEGMENTER,
+        ASSETS / "shapes-seg-yolov8.onnx",
+        model_type="yolov8n-seg",
+        task="instance-segmentation",
+    )
+    pose = roboflow_model_dir(
+        cache,
+        specs.POSE,
+        ASSETS / "shapes-pose-yolov8.onnx",
+        model_type="yolov8n-pose",
+        task="keypoint-detection",
+        class_names=["square"],
+    )
     keypoints = {str(index): f"keypoint_{index}" for index in range(4)}
-    (pose / "keypoints_metadata.json").write_text(json.dumps([{"object_class_id": 0, "keypoints": keypoints}]))
-    classifier = roboflow_model_dir(cache, specs.CLASSIFIER, ASSETS / "shapes-cls.onnx", model_type="yolov8n",
-                                    task="classification", resize_format="Stretch to", size=64)
+    (pose / "keypoints_metadata.json").write_text(
+        json.dumps([{"object_class_id": 0, "keypoints": keypoints}])
+    )
+    classifier = roboflow_model_dir(
+        cache,
+        specs.CLASSIFIER,
+        ASSETS / "shapes-cls.onnx",
+        model_type="yolov8n",
+        task="classification",
+        resize_format="Stretch to",
+        size=64,
+    )
     environment = json.loads((classifier / "environment.json").read_text())
-    environment["CLASS_MAP"] = {str(index): name for index, name in enumerate(["circle", "square", "triangle", "star"])}
+    environment["CLASS_MAP"] = {
+        str(index): name for index, name in enumerate(["circle", "square", "triangle", "star"])
+    }
     (classifier / "environment.json").write_text(json.dumps(environment))
 
 
 CANDIDATE_SCENES = 10
 SCENE_SEED = 960_000
-MODEL_ROUTES = {specs.DETECTOR: "object_detection", specs.SEGMENTER: "instance_segmentation",
-                specs.POSE: "keypoints_detection"}
+MODEL_ROUTES = {
+    specs.DETECTOR: "object_detection",
+    specs.SEGMENTER: "instance_segmentation",
+    specs.POSE: "keypoints_detection",
+}
 
 
 def choose_scenes(ours_url: str, roboflow_url: str, wanted: int = 2) -> tuple[list[np.ndarray], list[dict]]:
@@ -71,13 +104,26 @@ def choose_scenes(ours_url: str, roboflow_url: str, wanted: int = 2) -> tuple[li
     for index, scene in enumerate(held_out_scenes(CANDIDATE_SCENES, seed=SCENE_SEED)):
         found = []
         for model_id, route in MODEL_ROUTES.items():
-            answers = [httpx.post(f"{url}/infer/{route}", json={"api_key": API_KEY, "model_id": model_id,
-                                                                 "image": _encoded(scene.image), "confidence": 0.5},
-                                  timeout=600).json()["predictions"] for url in (ours_url, roboflow_url)]
+            answers = [
+                httpx.post(
+                    f"{url}/infer/{route}",
+                    json={
+                        "api_key": API_KEY,
+                        "model_id": model_id,
+                        "image": _encoded(scene.image),
+                        "confidence": 0.5,
+                    },
+                    timeout=600,
+                ).json()["predictions"]
+                for url in (ours_url, roboflow_url)
+            ]
             # polygon detail (a few contour points) differs between the two mask decoders; boxes,
             # classes and confidences must agree
-            found += [f"{model_id}: {item}" for item in differences(answers[0], answers[1], "predictions")
-                      if ".points" not in item]
+            found += [
+                f"{model_id}: {item}"
+                for item in differences(answers[0], answers[1], "predictions")
+                if ".points" not in item
+            ]
         if found:
             left_out.append({"scene": f"seed {SCENE_SEED + index}", "model_differences": found[:5]})
         elif len(chosen) < wanted:
@@ -111,7 +157,9 @@ def _code_page() -> np.ndarray:
     import zxingcpp
 
     page = np.full((400, 700, 3), 255, np.uint8)
-    qr = cv2.resize(cv2.QRCodeEncoder.create().encode("visionhost"), (150, 150), interpolation=cv2.INTER_NEAREST)
+    qr = cv2.resize(
+        cv2.QRCodeEncoder.create().encode("visionhost"), (150, 150), interpolation=cv2.INTER_NEAREST
+    )
     page[40:190, 40:190] = qr[..., None]
     bar = np.array(zxingcpp.create_barcode("123456789012", zxingcpp.BarcodeFormat.EAN13).to_image(scale=3))
     page[220 : 220 + bar.shape[0], 300 : 300 + bar.shape[1]] = bar[..., None]
@@ -124,8 +172,11 @@ def _encoded(image: np.ndarray) -> dict:
 
 def run_case(url: str, specification: dict, inputs: dict) -> tuple[int, object, float]:
     started = time.perf_counter()
-    answer = httpx.post(f"{url}/workflows/run", json={"api_key": API_KEY, "specification": specification,
-                                                      "inputs": inputs}, timeout=600)
+    answer = httpx.post(
+        f"{url}/workflows/run",
+        json={"api_key": API_KEY, "specification": specification, "inputs": inputs},
+        timeout=600,
+    )
     elapsed = time.perf_counter() - started
     try:
         body = answer.json()
@@ -150,8 +201,11 @@ def differences(ours: object, theirs: object, path: str = "") -> list[str]:
     if isinstance(ours, list) and isinstance(theirs, list):
         if len(ours) != len(theirs):
             return [f"{path}: {len(ours)} items in ours, {len(theirs)} in roboflow"]
-        return [found for index, (a, b) in enumerate(zip(ours, theirs))
-                for found in differences(a, b, f"{path}[{index}]")]
+        return [
+            found
+            for index, (a, b) in enumerate(zip(ours, theirs))
+            for found in differences(a, b, f"{path}[{index}]")
+        ]
     if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and not isinstance(ours, bool):
         tolerance = CONFIDENCE_TOLERANCE if path.endswith(("confidence", "time_in_zone")) else BOX_TOLERANCE
         return [] if abs(ours - theirs) <= tolerance else [f"{path}: {ours} vs {theirs}"]
@@ -170,8 +224,10 @@ def _csv_without_time(text: str) -> list[list[str]]:
 
 
 def _image_difference(ours: dict, theirs: dict, path: str) -> list[str]:
-    a, b = (cv2.imdecode(np.frombuffer(base64.b64decode(item["value"]), np.uint8), cv2.IMREAD_COLOR)
-            for item in (ours, theirs))
+    a, b = (
+        cv2.imdecode(np.frombuffer(base64.b64decode(item["value"]), np.uint8), cv2.IMREAD_COLOR)
+        for item in (ours, theirs)
+    )
     if a is None or b is None or a.shape != b.shape:
         return [f"{path}: image shapes {None if a is None else a.shape} vs {None if b is None else b.shape}"]
     mean = float(np.abs(a.astype(int) - b.astype(int)).mean())
@@ -194,14 +250,23 @@ def compare_all(ours_url: str, roboflow_url: str) -> dict:
         inputs = images_for(name, scenes)
         ours_status, ours_body, ours_s = run_case(ours_url, specification, inputs)
         theirs_status, theirs_body, theirs_s = run_case(roboflow_url, specification, inputs)
-        entry = {"ours_status": ours_status, "roboflow_status": theirs_status,
-                 "ours_seconds": round(ours_s, 3), "roboflow_seconds": round(theirs_s, 3)}
+        entry = {
+            "ours_status": ours_status,
+            "roboflow_status": theirs_status,
+            "ours_seconds": round(ours_s, 3),
+            "roboflow_seconds": round(theirs_s, 3),
+        }
         if ours_status == theirs_status == 200:
             found = differences(ours_body["outputs"], theirs_body["outputs"], "outputs")
-            entry.update(result="match" if not found else "differs", differences=found[:25],
-                         difference_count=len(found))
+            entry.update(
+                result="match" if not found else "differs",
+                differences=found[:25],
+                difference_count=len(found),
+            )
         else:
-            entry.update(result="error", ours_message=_message(ours_body), roboflow_message=_message(theirs_body))
+            entry.update(
+                result="error", ours_message=_message(ours_body), roboflow_message=_message(theirs_body)
+            )
         results["cases"][name] = entry
         print(f"{name}: {entry['result']} ({entry.get('difference_count', '')})", file=sys.stderr)
     for name, specification in specs.BAD_CASES.items():
@@ -209,8 +274,10 @@ def compare_all(ours_url: str, roboflow_url: str) -> dict:
         ours_status, ours_body, _ = run_case(ours_url, specification, inputs)
         theirs_status, theirs_body, _ = run_case(roboflow_url, specification, inputs)
         results["bad_specifications"][name] = {
-            "ours_status": ours_status, "roboflow_status": theirs_status,
-            "ours_message": _message(ours_body), "roboflow_message": _message(theirs_body),
+            "ours_status": ours_status,
+            "roboflow_status": theirs_status,
+            "ours_message": _message(ours_body),
+            "roboflow_message": _message(theirs_body),
         }
     return results
 
@@ -224,21 +291,37 @@ def _message(body: object) -> str:
 def write_report(results: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [f"# Workflows: ours vs Roboflow inference {results['roboflow_version']}", "",
-             f"{results['date']}, same fixture models and images, offline. `match`: every output agrees "
-             "(boxes within 1 px, confidences within 0.02, images by decoded pixels).", "",
-             "| case | result | differences (first) | ours s | roboflow s |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Workflows: ours vs Roboflow inference {results['roboflow_version']}",
+        "",
+        f"{results['date']}, same fixture models and images, offline. `match`: every output agrees "
+        "(boxes within 1 px, confidences within 0.02, images by decoded pixels).",
+        "",
+        "| case | result | differences (first) | ours s | roboflow s |",
+        "|---|---|---|---|---|",
+    ]
     for name, entry in results["cases"].items():
         if entry["result"] == "error":
-            detail = f"ours {entry['ours_status']}: {entry['ours_message']}; roboflow {entry['roboflow_status']}: " \
-                     f"{entry['roboflow_message']}"
+            detail = (
+                f"ours {entry['ours_status']}: {entry['ours_message']}; roboflow {entry['roboflow_status']}: "
+                f"{entry['roboflow_message']}"
+            )
         else:
             detail = "; ".join(entry["differences"][:2]) if entry["differences"] else ""
-        lines.append(f"| `{name}` | {entry['result']} | {detail.replace('|', '/')} | {entry['ours_seconds']} | "
-                     f"{entry['roboflow_seconds']} |")
-    lines += ["", f"Scenes are chosen where both servers' own model routes agree; left out ({len(results['scenes_left_out'])} "
-              f"of {CANDIDATE_SCENES}), with the models' difference:", ""]
-    lines += [f"- {entry['scene']}: {'; '.join(entry['model_differences'][:2])}" for entry in results["scenes_left_out"]]
+        lines.append(
+            f"| `{name}` | {entry['result']} | {detail.replace('|', '/')} | {entry['ours_seconds']} | "
+            f"{entry['roboflow_seconds']} |"
+        )
+    lines += [
+        "",
+        f"Scenes are chosen where both servers' own model routes agree; left out ({len(results['scenes_left_out'])} "
+        f"of {CANDIDATE_SCENES}), with the models' difference:",
+        "",
+    ]
+    lines += [
+        f"- {entry['scene']}: {'; '.join(entry['model_differences'][:2])}"
+        for entry in results["scenes_left_out"]
+    ]
     lines += ["", "Bad specifications (status codes):", "", "| case | ours | roboflow |", "|---|---|---|"]
     for name, entry in results["bad_specifications"].items():
         lines.append(f"| `{name}` | {entry['ours_status']} | {entry['roboflow_status']} |")
@@ -255,8 +338,13 @@ def main() -> int:
         cache = scratch_path / "cache"
         build_cache(cache)
         ours = servers.ours(cache, servers.free_port(), scratch_path / "ours.log", 0)
-        theirs = servers.roboflow(args.roboflow_venv, cache, servers.free_port(), scratch_path / "roboflow.log",
-                                  {"DISABLE_WORKFLOW_ENDPOINTS": "False"})
+        theirs = servers.roboflow(
+            args.roboflow_venv,
+            cache,
+            servers.free_port(),
+            scratch_path / "roboflow.log",
+            {"DISABLE_WORKFLOW_ENDPOINTS": "False"},
+        )
         ours.start()
         try:
             theirs.start(timeout=600)

@@ -24,8 +24,15 @@ def model_cache(tmp_path_factory, fixture_model_path):
     store.import_ultralytics_onnx(fixture_model_path("shapes-seg-yolov8.onnx"), SEGMENTER)
     store.import_ultralytics_onnx(fixture_model_path("shapes-pose-yolov8.onnx"), POSE)
     store.import_ultralytics_onnx(fixture_model_path("shapes-cls.onnx"), CLASSIFIER)
-    directory = roboflow_model_dir(cache, MULTI_LABEL, fixture_model_path("shapes-multilabel.onnx"),
-                                   resize_format="Stretch to", size=224, model_type="vit", task="classification")
+    directory = roboflow_model_dir(
+        cache,
+        MULTI_LABEL,
+        fixture_model_path("shapes-multilabel.onnx"),
+        resize_format="Stretch to",
+        size=224,
+        model_type="vit",
+        task="classification",
+    )
     environment = json.loads((directory / "environment.json").read_text())
     names = ["circle", "square", "triangle", "star"]
     environment.update({"MULTICLASS": True, "CLASS_MAP": {str(i): name for i, name in enumerate(names)}})

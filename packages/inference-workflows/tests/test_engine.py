@@ -7,6 +7,7 @@ import copy
 
 import numpy as np
 import pytest
+from inference_workflows import WorkflowRunner, run_workflow, validate_workflow
 from scene_matching import match_scene
 from wf_specs import (
     CLASSIFIER,
@@ -21,11 +22,11 @@ from wf_specs import (
     step,
 )
 
-from inference_workflows import WorkflowRunner, run_workflow, validate_workflow
-
 
 def test_detect_crop_classify_count_answers_one_object_per_image_in_order(manager, scenes):
-    results = run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": [scene.image for scene in scenes]}, manager=manager)
+    results = run_workflow(
+        DETECT_CROP_CLASSIFY_COUNT, {"image": [scene.image for scene in scenes]}, manager=manager
+    )
     assert len(results) == len(scenes)
     detector = manager.get(DETECTOR)
     for index, (result, scene) in enumerate(zip(results, scenes)):
@@ -34,8 +35,10 @@ def test_detect_crop_classify_count_answers_one_object_per_image_in_order(manage
         # one classification and one crop per detection (dimensionality 2, nested per image)
         assert len(result["classes"]) == len(result["crops"]) == result["count"]
         # the i-th image of a list is `image.[i]`, as Roboflow names it
-        assert all(crop["type"] == "base64" and crop["root_parent_id"] == f"image.[{index}]"
-                   for crop in result["crops"])
+        assert all(
+            crop["type"] == "base64" and crop["root_parent_id"] == f"image.[{index}]"
+            for crop in result["crops"]
+        )
         # classes replaced by the classifier's verdict on each crop, kept on the detector's boxes
         relabelled = result["detections"]["predictions"]
         assert [item["class"] for item in relabelled] == [item["top"] for item in result["classes"]]
@@ -59,8 +62,17 @@ def test_crop_lineage_ties_each_classification_to_its_detection(manager, scenes)
 def _detect_on_crops(coordinates_system: str) -> dict:
     return spec(
         [image_input()],
-        [DETECT, CROP, step("roboflow_core/roboflow_object_detection_model@v1", "inner", images="$steps.crop.crops",
-                            model_id=DETECTOR, confidence=0.3)],
+        [
+            DETECT,
+            CROP,
+            step(
+                "roboflow_core/roboflow_object_detection_model@v1",
+                "inner",
+                images="$steps.crop.crops",
+                model_id=DETECTOR,
+                confidence=0.3,
+            ),
+        ],
         [output("inner", "$steps.inner.predictions", coordinates_system)],
     )
 
@@ -85,7 +97,9 @@ def test_parent_coordinates_move_crop_detections_back_into_the_input_image(manag
 def test_images_in_a_batch_are_independent_and_in_order(manager, scenes):
     images = [scene.image for scene in scenes]
     together = run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": images}, manager=manager)
-    alone = [run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": image}, manager=manager)[0] for image in images]
+    alone = [
+        run_workflow(DETECT_CROP_CLASSIFY_COUNT, {"image": image}, manager=manager)[0] for image in images
+    ]
     assert [item["count"] for item in together] == [item["count"] for item in alone]
     assert [[c["top"] for c in item["classes"]] for item in together] == [
         [c["top"] for c in item["classes"]] for item in alone
@@ -94,27 +108,41 @@ def test_images_in_a_batch_are_independent_and_in_order(manager, scenes):
 
 def _gated(threshold: int) -> dict:
     gate = step(
-        "roboflow_core/continue_if@v1", "gate",
+        "roboflow_core/continue_if@v1",
+        "gate",
         condition_statement={
             "type": "StatementGroup",
-            "statements": [{
-                "type": "BinaryStatement",
-                "left_operand": {"type": "DynamicOperand", "operand_name": "detections",
-                                 "operations": [{"type": "SequenceLength"}]},
-                "comparator": {"type": "(Number) >="},
-                "right_operand": {"type": "StaticOperand", "value": threshold},
-            }],
+            "statements": [
+                {
+                    "type": "BinaryStatement",
+                    "left_operand": {
+                        "type": "DynamicOperand",
+                        "operand_name": "detections",
+                        "operations": [{"type": "SequenceLength"}],
+                    },
+                    "comparator": {"type": "(Number) >="},
+                    "right_operand": {"type": "StaticOperand", "value": threshold},
+                }
+            ],
         },
         evaluation_parameters={"detections": "$steps.detect.predictions"},
         next_steps=["$steps.crop"],
     )
-    classify = step("roboflow_core/roboflow_classification_model@v1", "classify", images="$steps.crop.crops",
-                    model_id=CLASSIFIER)
+    classify = step(
+        "roboflow_core/roboflow_classification_model@v1",
+        "classify",
+        images="$steps.crop.crops",
+        model_id=CLASSIFIER,
+    )
     return spec(
         [image_input()],
         [DETECT, gate, CROP, classify, COUNT],
-        [output("count", "$steps.count.output"), output("crops", "$steps.crop.crops"),
-         output("classes", "$steps.classify.predictions"), output("inference", "$steps.classify.inference_id")],
+        [
+            output("count", "$steps.count.output"),
+            output("crops", "$steps.crop.crops"),
+            output("classes", "$steps.classify.predictions"),
+            output("inference", "$steps.classify.inference_id"),
+        ],
     )
 
 
@@ -134,21 +162,39 @@ def test_continue_if_stops_only_the_images_that_fail_the_condition(manager, scen
 
 def test_a_stopped_step_on_the_image_level_answers_none(manager, scenes):
     gate = step(
-        "roboflow_core/continue_if@v1", "gate",
-        condition_statement={"type": "StatementGroup", "statements": [{
-            "type": "UnaryStatement",
-            "operand": {"type": "DynamicOperand", "operand_name": "flag"},
-            "operator": {"type": "(Boolean) is True"},
-        }]},
+        "roboflow_core/continue_if@v1",
+        "gate",
+        condition_statement={
+            "type": "StatementGroup",
+            "statements": [
+                {
+                    "type": "UnaryStatement",
+                    "operand": {"type": "DynamicOperand", "operand_name": "flag"},
+                    "operator": {"type": "(Boolean) is True"},
+                }
+            ],
+        },
         evaluation_parameters={"flag": "$inputs.run_detector"},
         next_steps=["$steps.detect"],
     )
     workflow = spec(
         [image_input(), {"type": "WorkflowParameter", "name": "run_detector", "default_value": False}],
-        [gate, DETECT, COUNT,
-         step("roboflow_core/first_non_empty_or_default@v1", "merged", data=["$steps.count.output"], default=-1)],
-        [output("detections", "$steps.detect.predictions"), output("count", "$steps.count.output"),
-         output("merged", "$steps.merged.output")],
+        [
+            gate,
+            DETECT,
+            COUNT,
+            step(
+                "roboflow_core/first_non_empty_or_default@v1",
+                "merged",
+                data=["$steps.count.output"],
+                default=-1,
+            ),
+        ],
+        [
+            output("detections", "$steps.detect.predictions"),
+            output("count", "$steps.count.output"),
+            output("merged", "$steps.merged.output"),
+        ],
     )
     skipped = run_workflow(workflow, {"image": scenes[0].image}, manager=manager)[0]
     assert skipped == {"detections": None, "count": None, "merged": -1}
@@ -160,8 +206,14 @@ def test_a_stopped_step_on_the_image_level_answers_none(manager, scenes):
 def test_workflow_without_images_answers_one_object(manager):
     workflow = spec(
         [{"type": "WorkflowParameter", "name": "names", "default_value": ["a", "b", "c"]}],
-        [step("roboflow_core/property_definition@v1", "length", data="$inputs.names",
-              operations=[{"type": "SequenceLength"}])],
+        [
+            step(
+                "roboflow_core/property_definition@v1",
+                "length",
+                data="$inputs.names",
+                operations=[{"type": "SequenceLength"}],
+            )
+        ],
         [output("length", "$steps.length.output"), output("names", "$inputs.names")],
     )
     assert run_workflow(workflow, {}, manager=manager) == [{"length": 3, "names": ["a", "b", "c"]}]
@@ -207,25 +259,47 @@ def test_numpy_and_base64_inputs_give_the_same_answer(manager, scenes):
     encoded = base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
     workflow = spec([image_input()], [DETECT], [output("p", "$steps.detect.predictions")])
     from_array = run_workflow(workflow, {"image": image}, manager=manager)[0]["p"]["predictions"]
-    from_text = run_workflow(workflow, {"image": {"type": "base64", "value": encoded}}, manager=manager)[0]["p"]
+    from_text = run_workflow(workflow, {"image": {"type": "base64", "value": encoded}}, manager=manager)[0][
+        "p"
+    ]
     boxes = lambda items: [(p["class"], round(p["x"]), round(p["y"]), p["parent_id"]) for p in items]  # noqa: E731
     assert boxes(from_array) == boxes(from_text["predictions"])
-    assert np.array_equal(image, cv2.imdecode(np.frombuffer(base64.b64decode(encoded), np.uint8), cv2.IMREAD_COLOR))
+    assert np.array_equal(
+        image, cv2.imdecode(np.frombuffer(base64.b64decode(encoded), np.uint8), cv2.IMREAD_COLOR)
+    )
 
 
 def test_dimension_collapse_gathers_crop_results_per_image(manager, scenes):
     workflow = spec(
         [image_input()],
-        [DETECT, CROP,
-         step("roboflow_core/roboflow_classification_model@v1", "classify", images="$steps.crop.crops",
-              model_id=CLASSIFIER),
-         step("roboflow_core/property_definition@v1", "top", data="$steps.classify.predictions",
-              operations=[{"type": "ClassificationPropertyExtract", "property_name": "top_class"}]),
-         step("roboflow_core/dimension_collapse@v1", "collapse", data="$steps.top.output"),
-         step("roboflow_core/property_definition@v1", "joined", data="$steps.collapse.output",
-              operations=[{"type": "SequenceJoin", "separator": "+"}])],
-        [output("per_crop", "$steps.top.output"), output("collapsed", "$steps.collapse.output"),
-         output("joined", "$steps.joined.output")],
+        [
+            DETECT,
+            CROP,
+            step(
+                "roboflow_core/roboflow_classification_model@v1",
+                "classify",
+                images="$steps.crop.crops",
+                model_id=CLASSIFIER,
+            ),
+            step(
+                "roboflow_core/property_definition@v1",
+                "top",
+                data="$steps.classify.predictions",
+                operations=[{"type": "ClassificationPropertyExtract", "property_name": "top_class"}],
+            ),
+            step("roboflow_core/dimension_collapse@v1", "collapse", data="$steps.top.output"),
+            step(
+                "roboflow_core/property_definition@v1",
+                "joined",
+                data="$steps.collapse.output",
+                operations=[{"type": "SequenceJoin", "separator": "+"}],
+            ),
+        ],
+        [
+            output("per_crop", "$steps.top.output"),
+            output("collapsed", "$steps.collapse.output"),
+            output("joined", "$steps.joined.output"),
+        ],
     )
     results = run_workflow(workflow, {"image": [scene.image for scene in scenes[:2]]}, manager=manager)
     for result in results:

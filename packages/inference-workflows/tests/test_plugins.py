@@ -5,13 +5,12 @@ from __future__ import annotations
 import types
 
 from inference_core.plugins import hookimpl
-from wf_specs import DETECT, image_input, output, spec, step
-
 from inference_workflows import WorkflowRunner
 from inference_workflows import kinds as K
 from inference_workflows.blocks import plugin as builtin
 from inference_workflows.blocks.base import Block, Field, Output
 from inference_workflows.registry import build_block_registry
+from wf_specs import DETECT, image_input, output, spec, step
 
 
 class CountAbove(Block):
@@ -41,8 +40,14 @@ def _plugin(*classes):
 
 def test_third_party_block_runs_in_a_workflow(manager, scenes):
     registry = build_block_registry([builtin, _plugin(CountAbove)])
-    workflow = spec([image_input()], [DETECT, step("acme/count_above@v1", "above", predictions="$steps.detect.predictions",
-                                                   threshold=0.9)], [output("n", "$steps.above.count")])
+    workflow = spec(
+        [image_input()],
+        [
+            DETECT,
+            step("acme/count_above@v1", "above", predictions="$steps.detect.predictions", threshold=0.9),
+        ],
+        [output("n", "$steps.above.count")],
+    )
     result = WorkflowRunner(workflow, manager=manager, registry=registry).run({"image": scenes[0].image})
     direct = manager.get(DETECT["model_id"]).infer(scenes[0].image, confidence=0.5)[0]
     assert result == [{"n": sum(1 for item in direct.predictions if item.confidence > 0.9)}]
@@ -50,7 +55,10 @@ def test_third_party_block_runs_in_a_workflow(manager, scenes):
 
 def test_duplicate_and_broken_blocks_are_reported_not_loaded():
     registry = build_block_registry([builtin, _plugin(Impostor, object)])
-    assert registry.blocks.get("roboflow_core/dynamic_crop@v1").__module__ == "inference_workflows.blocks.transformations"
+    assert (
+        registry.blocks.get("roboflow_core/dynamic_crop@v1").__module__
+        == "inference_workflows.blocks.transformations"
+    )
     assert any("duplicate" in message for message in registry.failures.values())
     assert any("object" in key for key in registry.failures)
 
@@ -59,4 +67,5 @@ def test_installed_registry_has_the_builtin_blocks():
     registry = build_block_registry()
     assert registry.failures == {}
     assert registry.blocks.get("ObjectDetectionModel") is registry.blocks.get(
-        "roboflow_core/roboflow_object_detection_model@v1")
+        "roboflow_core/roboflow_object_detection_model@v1"
+    )

@@ -9,11 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from wf_specs import DETECT_CROP_CLASSIFY_COUNT
-
 from inference_workflows import WorkflowSettings
 from inference_workflows.errors import WorkflowNotFoundError
 from inference_workflows.saved import load_saved_specification
+from wf_specs import DETECT_CROP_CLASSIFY_COUNT
 
 
 @pytest.fixture
@@ -24,7 +23,9 @@ def api():
         def do_GET(self):  # noqa: N802 - http.server's naming
             parts = urlsplit(self.path)
             hits.append((parts.path, parse_qs(parts.query).get("api_key")))
-            if parts.path != "/acme/workflows/counting" or parse_qs(parts.query).get("api_key") != ["good-key"]:
+            if parts.path != "/acme/workflows/counting" or parse_qs(parts.query).get("api_key") != [
+                "good-key"
+            ]:
                 self.send_response(404)
                 self.end_headers()
                 return
@@ -50,7 +51,10 @@ def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
     settings = WorkflowSettings(downloaded_dir=tmp_path / "downloaded", api_base_url=url)
     assert load_saved_specification(settings, "acme", "counting", "good-key") == DETECT_CROP_CLASSIFY_COUNT
     assert hits == [("/acme/workflows/counting", ["good-key"])]
-    assert json.loads((tmp_path / "downloaded" / "acme" / "counting.json").read_text()) == DETECT_CROP_CLASSIFY_COUNT
+    assert (
+        json.loads((tmp_path / "downloaded" / "acme" / "counting.json").read_text())
+        == DETECT_CROP_CLASSIFY_COUNT
+    )
     # cached: no second request; offline and without a key it still runs
     offline = WorkflowSettings(downloaded_dir=tmp_path / "downloaded", api_base_url=url, offline=True)
     assert load_saved_specification(offline, "acme", "counting") == DETECT_CROP_CLASSIFY_COUNT
@@ -59,23 +63,33 @@ def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
     # use_cache=False asks the API again; when it cannot be reached, the kept copy answers
     server.shutdown()
     server.server_close()
-    assert load_saved_specification(settings, "acme", "counting", "good-key", use_cache=False) == \
-        DETECT_CROP_CLASSIFY_COUNT
+    assert (
+        load_saved_specification(settings, "acme", "counting", "good-key", use_cache=False)
+        == DETECT_CROP_CLASSIFY_COUNT
+    )
 
 
 def test_local_folder_wins_and_unknown_or_unreachable_are_clear(api, tmp_path):
     url, hits, _ = api
     local = tmp_path / "specs" / "acme"
     local.mkdir(parents=True)
-    (local / "counting.json").write_text(json.dumps({"version": "1.0", "inputs": [], "steps": [], "outputs": []}))
-    settings = WorkflowSettings(specifications_dir=tmp_path / "specs", downloaded_dir=tmp_path / "d", api_base_url=url)
+    (local / "counting.json").write_text(
+        json.dumps({"version": "1.0", "inputs": [], "steps": [], "outputs": []})
+    )
+    settings = WorkflowSettings(
+        specifications_dir=tmp_path / "specs", downloaded_dir=tmp_path / "d", api_base_url=url
+    )
     assert load_saved_specification(settings, "acme", "counting", "good-key")["steps"] == []
     assert hits == []
     with pytest.raises(WorkflowNotFoundError, match="HTTP 404"):
         load_saved_specification(settings, "acme", "other", "bad-key")
     with pytest.raises(WorkflowNotFoundError, match="offline"):
-        load_saved_specification(WorkflowSettings(offline=True, downloaded_dir=tmp_path / "d"), "acme", "x", "k")
+        load_saved_specification(
+            WorkflowSettings(offline=True, downloaded_dir=tmp_path / "d"), "acme", "x", "k"
+        )
     with pytest.raises(WorkflowNotFoundError, match="no API key"):
-        load_saved_specification(WorkflowSettings(downloaded_dir=tmp_path / "d", api_base_url=url), "acme", "x")
+        load_saved_specification(
+            WorkflowSettings(downloaded_dir=tmp_path / "d", api_base_url=url), "acme", "x"
+        )
     with pytest.raises(WorkflowNotFoundError):
         load_saved_specification(settings, "..", "passwd", "good-key")

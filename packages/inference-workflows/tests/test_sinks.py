@@ -8,20 +8,36 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from inference_core.settings import UrlPolicy
-from wf_specs import DETECT, image_input, output, spec, step
-
 from inference_workflows import WorkflowRunner, WorkflowSettings
 from inference_workflows.errors import SinkNotAllowedError
+from wf_specs import DETECT, image_input, output, spec, step
 
-CSV = step("roboflow_core/csv_formatter@v1", "csv", columns_data={"count": "$steps.detect.predictions"},
-           columns_operations={"count": [{"type": "SequenceLength"}]})
+CSV = step(
+    "roboflow_core/csv_formatter@v1",
+    "csv",
+    columns_data={"count": "$steps.detect.predictions"},
+    columns_operations={"count": [{"type": "SequenceLength"}]},
+)
 
 
 def _file_sink(target: str, mode: str = "append_log") -> dict:
-    return spec([image_input()], [DETECT, CSV, step(
-        "roboflow_core/local_file_sink@v1", "save", content="$steps.csv.csv_content", file_type="csv",
-        output_mode=mode, target_directory=target, file_name_prefix="counts")],
-        [output("error", "$steps.save.error_status"), output("message", "$steps.save.message")])
+    return spec(
+        [image_input()],
+        [
+            DETECT,
+            CSV,
+            step(
+                "roboflow_core/local_file_sink@v1",
+                "save",
+                content="$steps.csv.csv_content",
+                file_type="csv",
+                output_mode=mode,
+                target_directory=target,
+                file_name_prefix="counts",
+            ),
+        ],
+        [output("error", "$steps.save.error_status"), output("message", "$steps.save.message")],
+    )
 
 
 def test_local_file_sink_is_off_by_default(manager, scenes):
@@ -31,7 +47,9 @@ def test_local_file_sink_is_off_by_default(manager, scenes):
 
 
 def test_local_file_sink_appends_rows_under_its_folder(manager, scenes, tmp_path):
-    runner = WorkflowRunner(_file_sink("logs"), manager=manager, settings=WorkflowSettings(local_sink_dir=tmp_path))
+    runner = WorkflowRunner(
+        _file_sink("logs"), manager=manager, settings=WorkflowSettings(local_sink_dir=tmp_path)
+    )
     for scene in scenes[:3]:
         assert runner.run({"image": scene.image}) == [{"error": False, "message": "Data saved successfully"}]
     (log,) = (tmp_path / "logs").iterdir()
@@ -42,8 +60,11 @@ def test_local_file_sink_appends_rows_under_its_folder(manager, scenes, tmp_path
 
 @pytest.mark.parametrize("target", ["../escape", "/etc"])
 def test_local_file_sink_refuses_paths_outside_its_folder(manager, scenes, tmp_path, target):
-    runner = WorkflowRunner(_file_sink(target, "separate_files"), manager=manager,
-                            settings=WorkflowSettings(local_sink_dir=tmp_path / "sink"))
+    runner = WorkflowRunner(
+        _file_sink(target, "separate_files"),
+        manager=manager,
+        settings=WorkflowSettings(local_sink_dir=tmp_path / "sink"),
+    )
     with pytest.raises(SinkNotAllowedError, match="only write under"):
         runner.run({"image": scenes[0].image})
     assert not (tmp_path / "escape").exists()
@@ -51,8 +72,12 @@ def test_local_file_sink_refuses_paths_outside_its_folder(manager, scenes, tmp_p
 
 def test_disable_sinks_makes_sinks_do_nothing(manager, scenes, tmp_path):
     settings = WorkflowSettings(local_sink_dir=tmp_path, disable_sinks=True)
-    result = WorkflowRunner(_file_sink("logs"), manager=manager, settings=settings).run({"image": scenes[0].image})
-    assert result[0]["message"] == "Sink was disabled by parameter `disable_sinks`" and not any(tmp_path.iterdir())
+    result = WorkflowRunner(_file_sink("logs"), manager=manager, settings=settings).run(
+        {"image": scenes[0].image}
+    )
+    assert result[0]["message"] == "Sink was disabled by parameter `disable_sinks`" and not any(
+        tmp_path.iterdir()
+    )
 
 
 @pytest.fixture
@@ -76,12 +101,25 @@ def receiver():
 
 
 def _webhook(url: str) -> dict:
-    return spec([image_input()], [DETECT, step(
-        "roboflow_core/webhook_sink@v1", "notify", url=url, method="POST", fire_and_forget=False,
-        cooldown_seconds=0, query_parameters={"camera": "gate"}, headers={"X-Token": "secret"},
-        json_payload={"count": "$steps.detect.predictions"},
-        json_payload_operations={"count": [{"type": "SequenceLength"}]})],
-        [output("error", "$steps.notify.error_status"), output("message", "$steps.notify.message")])
+    return spec(
+        [image_input()],
+        [
+            DETECT,
+            step(
+                "roboflow_core/webhook_sink@v1",
+                "notify",
+                url=url,
+                method="POST",
+                fire_and_forget=False,
+                cooldown_seconds=0,
+                query_parameters={"camera": "gate"},
+                headers={"X-Token": "secret"},
+                json_payload={"count": "$steps.detect.predictions"},
+                json_payload_operations={"count": [{"type": "SequenceLength"}]},
+            ),
+        ],
+        [output("error", "$steps.notify.error_status"), output("message", "$steps.notify.message")],
+    )
 
 
 def test_webhook_sink_needs_the_setting_and_passes_the_url_policy(manager, scenes, receiver):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from wf_specs import DETECT, DETECT_CROP_CLASSIFY_COUNT, image_input, output, spec, step
-
 from inference_workflows import WorkflowDefinitionError, validate_workflow
+from wf_specs import DETECT, DETECT_CROP_CLASSIFY_COUNT, image_input, output, spec, step
 
 
 def _refused(workflow: dict) -> WorkflowDefinitionError:
@@ -32,12 +31,16 @@ def test_unknown_block_names_the_step_and_type():
 def test_old_short_aliases_are_accepted():
     workflow = spec(
         [{"type": "InferenceImage", "name": "image"}],
-        [step("ObjectDetectionModel", "det", image="$inputs.image", model_id="a/1"),
-         step("Crop", "crop", image="$inputs.image", detections="$steps.det.predictions")],
+        [
+            step("ObjectDetectionModel", "det", image="$inputs.image", model_id="a/1"),
+            step("Crop", "crop", image="$inputs.image", detections="$steps.det.predictions"),
+        ],
         [output("crops", "$steps.crop.crops")],
     )
     assert [item.block.name for item in validate_workflow(workflow).steps] == [
-        "roboflow_core/roboflow_object_detection_model@v1", "roboflow_core/dynamic_crop@v1"]
+        "roboflow_core/roboflow_object_detection_model@v1",
+        "roboflow_core/dynamic_crop@v1",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -64,8 +67,15 @@ def test_bad_selectors_name_the_step_and_field(selector, problem):
 def test_type_mismatch_between_an_output_and_the_next_input():
     workflow = spec(
         [image_input()],
-        [DETECT, step("roboflow_core/roboflow_classification_model@v2", "classify",
-                      images="$steps.detect.predictions", model_id="a/1")],
+        [
+            DETECT,
+            step(
+                "roboflow_core/roboflow_classification_model@v2",
+                "classify",
+                images="$steps.detect.predictions",
+                model_id="a/1",
+            ),
+        ],
         [],
     )
     error = _refused(workflow)
@@ -76,8 +86,14 @@ def test_type_mismatch_between_an_output_and_the_next_input():
 def test_cycles_are_refused_naming_the_steps():
     workflow = spec(
         [image_input()],
-        [step("roboflow_core/detections_filter@v1", "a", predictions="$steps.b.predictions", operations=[]),
-         step("roboflow_core/detections_filter@v1", "b", predictions="$steps.a.predictions", operations=[])],
+        [
+            step(
+                "roboflow_core/detections_filter@v1", "a", predictions="$steps.b.predictions", operations=[]
+            ),
+            step(
+                "roboflow_core/detections_filter@v1", "b", predictions="$steps.a.predictions", operations=[]
+            ),
+        ],
         [],
     )
     error = _refused(workflow)
@@ -95,9 +111,19 @@ def test_missing_required_field_and_bad_literal():
 
 
 def test_unknown_operation_in_the_operations_language():
-    workflow = spec([image_input()], [DETECT, step("roboflow_core/property_definition@v1", "p",
-                                                   data="$steps.detect.predictions",
-                                                   operations=[{"type": "RunPython", "code": "1"}])], [])
+    workflow = spec(
+        [image_input()],
+        [
+            DETECT,
+            step(
+                "roboflow_core/property_definition@v1",
+                "p",
+                data="$steps.detect.predictions",
+                operations=[{"type": "RunPython", "code": "1"}],
+            ),
+        ],
+        [],
+    )
     error = _refused(workflow)
     assert (error.step, error.field) == ("p", "operations") and "RunPython" in error.message
 
@@ -105,11 +131,27 @@ def test_unknown_operation_in_the_operations_language():
 def test_combining_crops_of_two_different_steps_is_refused():
     workflow = spec(
         [image_input()],
-        [DETECT,
-         step("roboflow_core/dynamic_crop@v1", "crop_a", images="$inputs.image", predictions="$steps.detect.predictions"),
-         step("roboflow_core/dynamic_crop@v1", "crop_b", images="$inputs.image", predictions="$steps.detect.predictions"),
-         step("roboflow_core/dynamic_crop@v1", "draw", images="$steps.crop_a.crops",
-              predictions="$steps.crop_b.predictions")],
+        [
+            DETECT,
+            step(
+                "roboflow_core/dynamic_crop@v1",
+                "crop_a",
+                images="$inputs.image",
+                predictions="$steps.detect.predictions",
+            ),
+            step(
+                "roboflow_core/dynamic_crop@v1",
+                "crop_b",
+                images="$inputs.image",
+                predictions="$steps.detect.predictions",
+            ),
+            step(
+                "roboflow_core/dynamic_crop@v1",
+                "draw",
+                images="$steps.crop_a.crops",
+                predictions="$steps.crop_b.predictions",
+            ),
+        ],
         [],
     )
     error = _refused(workflow)

@@ -20,7 +20,11 @@ def parse_bgr(color: Any) -> tuple[int, int, int]:
         values = [int(part) for part in text[4:-1].split(",")]
         if len(values) != 3:
             raise ValueError(f"Unrecognised colour {color!r}.")
-        return (values[2], values[1], values[0]) if lowered.startswith("rgb") else (values[0], values[1], values[2])
+        return (
+            (values[2], values[1], values[0])
+            if lowered.startswith("rgb")
+            else (values[0], values[1], values[2])
+        )
     named = getattr(sv.Color, text.upper(), None)
     if isinstance(named, sv.Color):
         return named.as_bgr()

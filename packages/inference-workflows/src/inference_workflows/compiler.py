@@ -90,7 +90,9 @@ class CompiledWorkflow:
                 outputs[output.name] = list(self.output_sources[output.name].kinds)
         used = {kind for value in inputs.values() for kind in value}
         for value in outputs.values():
-            used.update(kind for kinds in (value.values() if isinstance(value, dict) else [value]) for kind in kinds)
+            used.update(
+                kind for kinds in (value.values() if isinstance(value, dict) else [value]) for kind in kinds
+            )
         return {
             "inputs": inputs,
             "outputs": outputs,
@@ -138,18 +140,28 @@ def _bind_step(step: StepSpec, blocks: BlockSet) -> CompiledStep:
 def _bind_field(step: str, spec_field: Field, value: Any) -> Bound:
     if spec_field.step_references:
         if not isinstance(value, list):
-            raise definition_error(step, spec_field.name, "expected a list of step selectors ($steps.<name>).")
+            raise definition_error(
+                step, spec_field.name, "expected a list of step selectors ($steps.<name>)."
+            )
         return Bound(
-            items=[Bound(selector=parse_selector(item, step, spec_field.name, bare_step=True)) for item in value]
+            items=[
+                Bound(selector=parse_selector(item, step, spec_field.name, bare_step=True)) for item in value
+            ]
             if all(isinstance(item, str) for item in value)
-            else _raise(definition_error(step, spec_field.name, "expected a list of step selectors ($steps.<name>)."))
+            else _raise(
+                definition_error(step, spec_field.name, "expected a list of step selectors ($steps.<name>).")
+            )
         )
     if is_selector(value):
         if not spec_field.kinds:
-            raise definition_error(step, spec_field.name, f"this field takes a literal value, not the selector {value!r}.")
+            raise definition_error(
+                step, spec_field.name, f"this field takes a literal value, not the selector {value!r}."
+            )
         return Bound(selector=parse_selector(value, step, spec_field.name))
     if spec_field.selector_only:
-        raise definition_error(step, spec_field.name, f"expected a selector such as $inputs.image, got {value!r}.")
+        raise definition_error(
+            step, spec_field.name, f"expected a selector such as $inputs.image, got {value!r}."
+        )
     if spec_field.container == "list" and isinstance(value, list):
         return Bound(items=[_bind_element(step, spec_field, item) for item in value])
     if spec_field.container == "dict" and isinstance(value, dict):
@@ -177,7 +189,9 @@ def _check_references(step: CompiledStep, spec: Specification, steps: dict[str, 
         for selector in bound.selectors():
             if spec_field.step_references:
                 if selector.name not in steps:
-                    raise definition_error(step.name, field_name, f"selector {selector.text!r} names no step.")
+                    raise definition_error(
+                        step.name, field_name, f"selector {selector.text!r} names no step."
+                    )
                 if selector.name == step.name:
                     raise definition_error(step.name, field_name, "a step cannot gate itself.")
                 steps[selector.name].gates.append(step.name)
@@ -228,7 +242,9 @@ def _order(steps: dict[str, CompiledStep]) -> list[CompiledStep]:
         if not ready:
             cycle = sorted(remaining)
             raise definition_error(
-                cycle[0], None, f"the steps {cycle} depend on each other in a cycle; a workflow must be acyclic."
+                cycle[0],
+                None,
+                f"the steps {cycle} depend on each other in a cycle; a workflow must be acyclic.",
             )
         for name in ready:
             ordered.append(steps[name])
@@ -249,7 +265,9 @@ def _assign_dimensionality(step: CompiledStep, spec: Specification, steps: dict[
             if field_name in step.block.collapsed_fields:
                 if len(lineage) < 2:
                     raise definition_error(
-                        step.name, field_name, f"{selector.text!r} must come from crops or slices (a nested batch)."
+                        step.name,
+                        field_name,
+                        f"{selector.text!r} must come from crops or slices (a nested batch).",
                     )
                 lineage = lineage[:-1]
             if lineage:

@@ -43,10 +43,13 @@ class WorkflowSettings:
         core = CoreSettings.from_env(env)
         sink_dir = env.get("WORKFLOWS_LOCAL_SINK_DIR")
         specs = env.get("WORKFLOWS_SPECIFICATIONS_DIR")
-        downloaded = env.get("WORKFLOWS_CACHE_DIR") or str(Path.home() / ".cache" / "visionhost" / "workflows")
+        downloaded = env.get("WORKFLOWS_CACHE_DIR") or str(
+            Path.home() / ".cache" / "visionhost" / "workflows"
+        )
         return cls(
             local_sink_dir=Path(sink_dir) if sink_dir else None,
-            allow_webhooks=env.get("WORKFLOWS_ALLOW_WEBHOOKS", "false").strip().lower() in {"1", "true", "yes"},
+            allow_webhooks=env.get("WORKFLOWS_ALLOW_WEBHOOKS", "false").strip().lower()
+            in {"1", "true", "yes"},
             url_policy=core.url_policy,
             specifications_dir=Path(specs) if specs else None,
             max_batch_size=int(env.get("WORKFLOWS_MAX_BATCH_SIZE", "64")),

@@ -132,7 +132,9 @@ def to_root_coordinates(detections: sv.Detections) -> sv.Detections:
             if ROOT_PARENT_ID in moved.metadata:
                 moved.metadata[PARENT_ID] = moved.metadata[ROOT_PARENT_ID]
         return moved
-    if any(key not in moved.data for key in (ROOT_PARENT_ID, ROOT_PARENT_COORDINATES, ROOT_PARENT_DIMENSIONS)):
+    if any(
+        key not in moved.data for key in (ROOT_PARENT_ID, ROOT_PARENT_COORDINATES, ROOT_PARENT_DIMENSIONS)
+    ):
         return moved
     root_height, root_width = (int(value) for value in moved[ROOT_PARENT_DIMENSIONS][0])
     shift_x, shift_y = (int(value) for value in moved[ROOT_PARENT_COORDINATES][0])
@@ -211,11 +213,20 @@ def serialise(detections: sv.Detections) -> dict[str, Any]:
             _attach_origin(item, data, PARENT_COORDINATES, PARENT_DIMENSIONS, "parent_origin")
             item[ROOT_PARENT_ID] = str(data[ROOT_PARENT_ID])
             _attach_origin(item, data, ROOT_PARENT_COORDINATES, ROOT_PARENT_DIMENSIONS, "root_parent_origin")
-        if all(key in data for key in (KEYPOINTS_CLASS_ID, KEYPOINTS_CLASS_NAME, KEYPOINTS_CONFIDENCE, KEYPOINTS_XY)):
+        if all(
+            key in data
+            for key in (KEYPOINTS_CLASS_ID, KEYPOINTS_CLASS_NAME, KEYPOINTS_CONFIDENCE, KEYPOINTS_XY)
+        ):
             names = data[KEYPOINTS_CLASS_NAME]
             real = sum(1 for name in names if name != "")
             item["keypoints"] = [
-                {"class_id": int(kp_id), "class": str(kp_name), "confidence": float(kp_conf), "x": float(x), "y": float(y)}
+                {
+                    "class_id": int(kp_id),
+                    "class": str(kp_name),
+                    "confidence": float(kp_conf),
+                    "x": float(x),
+                    "y": float(y),
+                }
                 for kp_id, kp_name, kp_conf, (x, y) in list(
                     zip(data[KEYPOINTS_CLASS_ID], names, data[KEYPOINTS_CONFIDENCE], data[KEYPOINTS_XY])
                 )[:real]

@@ -90,7 +90,9 @@ def _run_step(step: CompiledStep, block: Block, state: ExecutionState) -> None:
             error.message = f"Step {step.name!r}: {error.message}"
         raise
     except InferenceError as error:
-        raise StepExecutionError(f"Step {step.name!r} failed: {error.message}", step.name, error.status_code) from error
+        raise StepExecutionError(
+            f"Step {step.name!r} failed: {error.message}", step.name, error.status_code
+        ) from error
     except Exception as error:
         raise StepExecutionError(
             f"Step {step.name!r} ({step.block.name}) failed: {type(error).__name__}: {error}", step.name

@@ -18,7 +18,9 @@ FORMATS = ("jsonl", "csv")
 
 def images_in(directory: Path) -> list[Path]:
     """Image files under `directory`, recursively, in a stable order."""
-    return sorted(path for path in directory.rglob("*") if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        path for path in directory.rglob("*") if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def results_path(output: Path, output_format: str) -> Path:

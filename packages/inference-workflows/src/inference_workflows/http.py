@@ -74,7 +74,9 @@ def build_router(
         api_key = await key(request)
 
         def execute() -> dict:
-            run_settings = dataclasses.replace(settings, disable_sinks=True) if body.disable_sinks else settings
+            run_settings = (
+                dataclasses.replace(settings, disable_sinks=True) if body.disable_sinks else settings
+            )
             runner = WorkflowRunner(spec, manager=manager(), api_key=api_key, settings=run_settings)
             outputs, trace = runner.run(body.inputs, excluded_fields=body.excluded_fields, profile=True)
             return {"outputs": outputs, "profiler_trace": trace if body.enable_profiling else None}
@@ -83,7 +85,9 @@ def build_router(
 
     @router.post("/workflows/run", summary="Run the workflow specification sent in the body")
     @router.post("/infer/workflows", summary="[LEGACY] Run the workflow specification sent in the body")
-    async def run_specification(body: WorkflowSpecificationInferenceRequest, request: Request) -> JSONResponse:
+    async def run_specification(
+        body: WorkflowSpecificationInferenceRequest, request: Request
+    ) -> JSONResponse:
         return await run(body.specification, body, request)
 
     @router.post("/{workspace_name}/workflows/{workflow_id}", summary="Run a saved workflow")
@@ -105,14 +109,19 @@ def build_router(
         try:
             specification = json.loads(await request.body())
         except ValueError:
-            return JSONResponse({"message": "The body must be a JSON workflow specification."}, status_code=400)
+            return JSONResponse(
+                {"message": "The body must be a JSON workflow specification."}, status_code=400
+            )
         return await _answer(lambda: (validate_workflow(specification), {"status": "ok"})[1])
 
     @router.post("/workflows/describe_interface", summary="Inputs and outputs of a specification")
     async def describe_interface(body: DescribeInterfaceRequest) -> JSONResponse:
         return await _answer(lambda: validate_workflow(body.specification).describe_interface())
 
-    @router.post("/{workspace_name}/workflows/{workflow_id}/describe_interface", summary="Interface of a saved workflow")
+    @router.post(
+        "/{workspace_name}/workflows/{workflow_id}/describe_interface",
+        summary="Interface of a saved workflow",
+    )
     async def describe_saved_interface(
         workspace_name: str, workflow_id: str, body: PredefinedDescribeInterfaceRequest, request: Request
     ) -> JSONResponse:

@@ -28,7 +28,12 @@ class Origin:
     height: int  # the parent's height
 
     def to_dict(self) -> dict[str, int]:
-        return {"offset_x": self.offset_x, "offset_y": self.offset_y, "width": self.width, "height": self.height}
+        return {
+            "offset_x": self.offset_x,
+            "offset_y": self.offset_y,
+            "width": self.width,
+            "height": self.height,
+        }
 
 
 @dataclass
@@ -41,7 +46,10 @@ class WorkflowImage:
 
     @classmethod
     def from_input(
-        cls, pixels: np.ndarray, name: str, base64_text: str | None = None,
+        cls,
+        pixels: np.ndarray,
+        name: str,
+        base64_text: str | None = None,
         video_metadata: dict[str, Any] | None = None,
     ) -> WorkflowImage:
         height, width = pixels.shape[:2]
@@ -64,7 +72,9 @@ class WorkflowImage:
         """A crop of this image at (offset_x, offset_y), identified by `crop_id`."""
         parent = Origin(crop_id, int(offset_x), int(offset_y), self.width, self.height)
         root = replace(
-            self.root, offset_x=self.root.offset_x + int(offset_x), offset_y=self.root.offset_y + int(offset_y)
+            self.root,
+            offset_x=self.root.offset_x + int(offset_x),
+            offset_y=self.root.offset_y + int(offset_y),
         )
         return WorkflowImage(np.ascontiguousarray(pixels), parent, root)
 

@@ -29,7 +29,9 @@ def assemble_inputs(
             values[item.name] = given.get(item.name, item.default_value)
             continue
         if item.name not in given or given[item.name] is None:
-            raise RuntimeInputError(f"Input {item.name!r} ({item.type}) is missing from `inputs`.", field=item.name)
+            raise RuntimeInputError(
+                f"Input {item.name!r} ({item.type}) is missing from `inputs`.", field=item.name
+            )
         raw = given[item.name]
         elements = list(raw) if isinstance(raw, (list, tuple)) else [raw]
         if not elements:
@@ -42,8 +44,11 @@ def assemble_inputs(
         if item.is_image:
             # Roboflow's ids: `image` for one image, `image.[i]` for the i-th of a list (trackers and
             # other per-video state key on them); an image object may name its own `parent_id`
-            names = [f"{item.name}.[{index}]" for index in range(len(elements))] if isinstance(raw, (list, tuple)) \
+            names = (
+                [f"{item.name}.[{index}]" for index in range(len(elements))]
+                if isinstance(raw, (list, tuple))
                 else [item.name]
+            )
             elements = [_load_image(element, name, loader) for element, name in zip(elements, names)]
         sizes[item.name] = len(elements)
         values[item.name] = BatchInput(elements)
@@ -51,7 +56,8 @@ def assemble_inputs(
     for name, size in sizes.items():
         if size not in (1, batch_size):
             raise RuntimeInputError(
-                f"Batch inputs differ in length ({sizes}); each must have {batch_size} elements or one.", field=name
+                f"Batch inputs differ in length ({sizes}); each must have {batch_size} elements or one.",
+                field=name,
             )
         if size == 1 and batch_size > 1:
             values[name] = BatchInput(values[name].values * batch_size)

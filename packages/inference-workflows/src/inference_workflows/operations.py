@@ -31,6 +31,7 @@ class OperationError(ValueError):
 
 # --- properties ------------------------------------------------------------------------------
 
+
 def _anchors(detections: sv.Detections, anchor: sv.Position) -> list:
     return detections.get_anchors_coordinates(anchor=anchor).round().astype(int).tolist()
 
@@ -51,9 +52,24 @@ DETECTIONS_PROPERTIES: dict[str, Callable[[sv.Detections], list]] = {
     "bottom_right": lambda d: _anchors(d, sv.Position.BOTTOM_RIGHT),
 }
 DATA_PROPERTIES = (
-    "in_out", "path_deviation", "polygon", "time_in_zone", "tracker_id", "velocity", "speed", "smoothed_velocity",
-    "smoothed_speed", "image_dimensions", "prediction_type", "keypoints_xy", "rect", "width", "height", "angle",
-    "area_px", "area_converted",
+    "in_out",
+    "path_deviation",
+    "polygon",
+    "time_in_zone",
+    "tracker_id",
+    "velocity",
+    "speed",
+    "smoothed_velocity",
+    "smoothed_speed",
+    "image_dimensions",
+    "prediction_type",
+    "keypoints_xy",
+    "rect",
+    "width",
+    "height",
+    "angle",
+    "area_px",
+    "area_converted",
 )
 ALL_DETECTIONS_PROPERTIES = (*DETECTIONS_PROPERTIES, *DATA_PROPERTIES)
 
@@ -76,13 +92,19 @@ def detection_property(detection: tuple, property_name: str) -> Any:
     xyxy, _mask, confidence, class_id, tracker_id, data = detection
     x1, y1, x2, y2 = (float(v) for v in xyxy)
     simple = {
-        "x_min": x1, "y_min": y1, "x_max": x2, "y_max": y2,
+        "x_min": x1,
+        "y_min": y1,
+        "x_max": x2,
+        "y_max": y2,
         "confidence": None if confidence is None else float(confidence),
         "class_id": None if class_id is None else int(class_id),
         "class_name": str(data.get("class_name")) if "class_name" in data else None,
         "size": (y2 - y1) * (x2 - x1),
         "center": (x1 + (x2 - x1) / 2, y1 + (y2 - y1) / 2),
-        "top_left": (x1, y1), "top_right": (x2, y1), "bottom_left": (x1, y2), "bottom_right": (x2, y2),
+        "top_left": (x1, y1),
+        "top_right": (x2, y1),
+        "bottom_left": (x1, y2),
+        "bottom_right": (x2, y2),
     }
     if property_name in simple:
         return simple[property_name]
@@ -121,6 +143,7 @@ def _require_detections(value: Any, operation: str) -> sv.Detections:
 
 
 # --- detections operations -------------------------------------------------------------------
+
 
 def _select(value: Any, mode: str) -> sv.Detections:
     detections = _require_detections(value, "DetectionsSelection")
@@ -182,7 +205,9 @@ def _filter(value: Any, filter_operation: dict, global_values: dict) -> sv.Detec
     return detections[np.array(keep, dtype=bool)] if len(detections) else detections
 
 
-def _rename(value: Any, class_map: dict, strict: bool = True, new_classes_id_offset: int = 1024) -> sv.Detections:
+def _rename(
+    value: Any, class_map: dict, strict: bool = True, new_classes_id_offset: int = 1024
+) -> sv.Detections:
     detections = copy.deepcopy(_require_detections(value, "DetectionsRename"))
     if len(detections) == 0:
         return detections
@@ -208,6 +233,7 @@ def _to_dictionary(value: Any) -> dict:
 
 
 # --- generic operations ----------------------------------------------------------------------
+
 
 def _to_number(value: Any, cast_to: str) -> float | int:
     try:
@@ -261,9 +287,12 @@ def _image_property(value: Any, property_name: str) -> Any:
     if not isinstance(value, WorkflowImage):
         raise OperationError("ExtractImageProperty needs an image.")
     height, width = value.pixels.shape[:2]
-    return {"size": height * width, "height": height, "width": width, "aspect_ratio": width / height if height else 0}[
-        property_name
-    ]
+    return {
+        "size": height * width,
+        "height": height,
+        "width": width,
+        "aspect_ratio": width / height if height else 0,
+    }[property_name]
 
 
 def _frame_metadata(value: Any, property_name: str) -> Any:
@@ -334,7 +363,9 @@ def execute_operations(value: Any, operations: list[dict], global_values: dict |
             value = _filter(value, operation["filter_operation"], global_values)
             continue
         if kind == "SequenceApply":
-            value = [execute_operations(item, operation.get("operations", []), global_values) for item in value]
+            value = [
+                execute_operations(item, operation.get("operations", []), global_values) for item in value
+            ]
             continue
         function, parameter_names = OPERATIONS[kind]
         parameters = {name: operation[name] for name in parameter_names if name in operation}
@@ -348,6 +379,7 @@ def execute_operations(value: Any, operations: list[dict], global_values: dict |
 
 
 # --- statements ------------------------------------------------------------------------------
+
 
 def _in_zone(point: Any, zone: Any, **_: Any) -> bool:
     import cv2
@@ -421,6 +453,7 @@ def evaluate_statement(definition: dict, values: dict) -> bool:
 
 # --- checks before running -------------------------------------------------------------------
 
+
 def check_operations(operations: Any) -> str | None:
     if not isinstance(operations, list):
         return "operations must be a list"
@@ -442,13 +475,24 @@ def check_operations(operations: Any) -> str | None:
 
 
 REQUIRED_PARAMETERS = {
-    "LookupTable": ("lookup_table",), "ToNumber": ("cast_to",), "NumberRound": ("decimal_digits",),
-    "SequenceMap": ("lookup_table",), "NumericSequenceAggregate": ("function",), "SequenceAggregate": ("mode",),
-    "DetectionsPropertyExtract": ("property_name",), "ClassificationPropertyExtract": ("property_name",),
-    "DetectionsSelection": ("mode",), "ExtractDetectionProperty": ("property_name",), "SortDetections": ("mode",),
-    "DetectionsOffset": ("offset_x", "offset_y"), "DetectionsShift": ("shift_x", "shift_y"),
-    "DetectionsRename": ("class_map",), "ExtractImageProperty": ("property_name",),
-    "ExtractFrameMetadata": ("property_name",), "StringMatches": ("regex",), "Multiply": ("other",),
+    "LookupTable": ("lookup_table",),
+    "ToNumber": ("cast_to",),
+    "NumberRound": ("decimal_digits",),
+    "SequenceMap": ("lookup_table",),
+    "NumericSequenceAggregate": ("function",),
+    "SequenceAggregate": ("mode",),
+    "DetectionsPropertyExtract": ("property_name",),
+    "ClassificationPropertyExtract": ("property_name",),
+    "DetectionsSelection": ("mode",),
+    "ExtractDetectionProperty": ("property_name",),
+    "SortDetections": ("mode",),
+    "DetectionsOffset": ("offset_x", "offset_y"),
+    "DetectionsShift": ("shift_x", "shift_y"),
+    "DetectionsRename": ("class_map",),
+    "ExtractImageProperty": ("property_name",),
+    "ExtractFrameMetadata": ("property_name",),
+    "StringMatches": ("regex",),
+    "Multiply": ("other",),
     "Divide": ("other",),
 }
 
@@ -489,7 +533,9 @@ def check_statement(definition: Any) -> str | None:
         comparator = (definition.get("comparator") or {}).get("type")
         if comparator not in BINARY:
             return f"unknown comparator {comparator!r}"
-        return _check_operand(definition.get("left_operand")) or _check_operand(definition.get("right_operand"))
+        return _check_operand(definition.get("left_operand")) or _check_operand(
+            definition.get("right_operand")
+        )
     if kind == "UnaryStatement":
         operator = (definition.get("operator") or {}).get("type")
         if operator not in UNARY:

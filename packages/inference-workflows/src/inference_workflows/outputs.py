@@ -35,7 +35,9 @@ def build_outputs(
     return results
 
 
-def _nested(out: OutputSpec, lineage: tuple[str, ...], prefix: Index, state: ExecutionState, serialise: bool) -> Any:
+def _nested(
+    out: OutputSpec, lineage: tuple[str, ...], prefix: Index, state: ExecutionState, serialise: bool
+) -> Any:
     if len(prefix) == len(lineage):
         return _finish(_value(out, prefix, state), out, serialise)
     level = lineage[: len(prefix) + 1]

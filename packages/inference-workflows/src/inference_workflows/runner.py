@@ -49,7 +49,10 @@ class WorkflowRunner:
     ) -> list[dict[str, Any]] | tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """One output object per input image (one in all when the workflow takes no images)."""
         values, batch_size = assemble_inputs(
-            self.workflow.spec, inputs, self.context.manager.image_loader, self.context.settings.max_batch_size
+            self.workflow.spec,
+            inputs,
+            self.context.manager.image_loader,
+            self.context.settings.max_batch_size,
         )
         state = execute(self.workflow, values, batch_size, self.blocks)
         outputs = exclude_fields(build_outputs(self.workflow, state, serialise), excluded_fields)
@@ -72,6 +75,8 @@ def run_workflow(
     return runner.run(inputs, excluded_fields=excluded_fields)  # type: ignore[return-value]
 
 
-def validate_workflow(specification: dict[str, Any], registry: BlockRegistry | None = None) -> CompiledWorkflow:
+def validate_workflow(
+    specification: dict[str, Any], registry: BlockRegistry | None = None
+) -> CompiledWorkflow:
     """Compile without running; raises WorkflowDefinitionError naming the step and field."""
     return compile_workflow(specification, (registry or default_registry()).blocks)

@@ -28,7 +28,10 @@ class WorkflowSourceError(WorkflowError):
 
 
 def load_saved_specification(
-    settings: WorkflowSettings, workspace: str, workflow_id: str, api_key: str | None = None,
+    settings: WorkflowSettings,
+    workspace: str,
+    workflow_id: str,
+    api_key: str | None = None,
     use_cache: bool = True,
 ) -> dict[str, Any]:
     if not _SAFE_NAME.match(workspace) or not _SAFE_NAME.match(workflow_id):
@@ -71,15 +74,23 @@ def _download(base_url: str, workspace: str, workflow_id: str, api_key: str) -> 
             raise WorkflowNotFoundError(
                 f"Roboflow's API has no workflow {workspace}/{workflow_id} for this key (HTTP {error.code})."
             ) from None
-        raise WorkflowSourceError(f"Roboflow's API answered HTTP {error.code} for {workspace}/{workflow_id}.") from None
+        raise WorkflowSourceError(
+            f"Roboflow's API answered HTTP {error.code} for {workspace}/{workflow_id}."
+        ) from None
     except (OSError, ValueError) as error:
-        raise WorkflowSourceError(f"Could not reach Roboflow's API for {workspace}/{workflow_id}: {error}") from None
+        raise WorkflowSourceError(
+            f"Could not reach Roboflow's API for {workspace}/{workflow_id}: {error}"
+        ) from None
     if len(body) > MAX_SPECIFICATION_BYTES:
-        raise WorkflowSourceError(f"Workflow {workspace}/{workflow_id} is larger than {MAX_SPECIFICATION_BYTES} bytes.")
+        raise WorkflowSourceError(
+            f"Workflow {workspace}/{workflow_id} is larger than {MAX_SPECIFICATION_BYTES} bytes."
+        )
     try:
         return json.loads(body)
     except ValueError:
-        raise WorkflowSourceError(f"Roboflow's API answered something that is not JSON for {workspace}/{workflow_id}.") from None
+        raise WorkflowSourceError(
+            f"Roboflow's API answered something that is not JSON for {workspace}/{workflow_id}."
+        ) from None
 
 
 def unwrap(document: Any, workspace: str, workflow_id: str) -> dict[str, Any]:
@@ -89,7 +100,9 @@ def unwrap(document: Any, workspace: str, workflow_id: str) -> dict[str, Any]:
         try:
             config = json.loads(saved["config"])
         except ValueError:
-            raise WorkflowError(f"Workflow {workspace}/{workflow_id} has a config that is not JSON.") from None
+            raise WorkflowError(
+                f"Workflow {workspace}/{workflow_id} has a config that is not JSON."
+            ) from None
         document = config.get("specification", config) if isinstance(config, dict) else config
     if not isinstance(document, dict):
         raise WorkflowError(f"Workflow {workspace}/{workflow_id} is not a JSON object.")

@@ -50,7 +50,9 @@ def parse_selector(value: str, step: str | None, field_name: str | None, bare_st
     match = _STEP_SELECTOR.match(value)
     if match and bare_step:
         return Selector("steps", match.group(1))
-    expected = "$steps.<step_name>" if bare_step else "$inputs.<name>, $steps.<step>.<output> or $steps.<step>.*"
+    expected = (
+        "$steps.<step_name>" if bare_step else "$inputs.<name>, $steps.<step>.<output> or $steps.<step>.*"
+    )
     raise definition_error(step, field_name, f"malformed selector {value!r}; expected {expected}.")
 
 
@@ -104,7 +106,9 @@ def parse_specification(raw: Any) -> Specification:
         raw = raw["specification"]  # Roboflow's saved workflows wrap the definition
     version = str(raw.get("version", "1.0"))
     if not version.startswith("1"):
-        raise definition_error(None, "version", f"unsupported specification version {version!r}; this engine runs 1.x.")
+        raise definition_error(
+            None, "version", f"unsupported specification version {version!r}; this engine runs 1.x."
+        )
     for key in ("inputs", "steps", "outputs"):
         if not isinstance(raw.get(key, []), list):
             raise definition_error(None, key, f"`{key}` must be a list.")
@@ -123,13 +127,17 @@ def parse_specification(raw: Any) -> Specification:
 
 def _parse_input(item: Any, index: int, seen: set[str]) -> InputSpec:
     if not isinstance(item, dict):
-        raise definition_error(None, f"inputs[{index}]", "each input must be an object with `type` and `name`.")
+        raise definition_error(
+            None, f"inputs[{index}]", "each input must be an object with `type` and `name`."
+        )
     name, kind = item.get("name"), item.get("type")
     where = f"inputs[{index}]"
     if not isinstance(name, str) or not _NAME.match(name):
         raise definition_error(None, where, f"input name {name!r} must be letters, digits, '_' or '-'.")
     if kind not in INPUT_TYPES:
-        raise definition_error(None, where, f"input {name!r} has unknown type {kind!r}; expected one of {list(INPUT_TYPES)}.")
+        raise definition_error(
+            None, where, f"input {name!r} has unknown type {kind!r}; expected one of {list(INPUT_TYPES)}."
+        )
     if name in seen:
         raise definition_error(None, where, f"duplicate input name {name!r}.")
     seen.add(name)
@@ -140,7 +148,9 @@ def _parse_input(item: Any, index: int, seen: set[str]) -> InputSpec:
         default_kinds = ("video_metadata",)
     else:
         default_kinds = ("*",)
-    kinds_tuple = tuple(_kind_name(value) for value in kinds) if isinstance(kinds, list) and kinds else default_kinds
+    kinds_tuple = (
+        tuple(_kind_name(value) for value in kinds) if isinstance(kinds, list) and kinds else default_kinds
+    )
     dimensionality = 0 if kind in PARAMETER_INPUT_TYPES else int(item.get("dimensionality", 1))
     return InputSpec(name, kind, kinds_tuple, item.get("default_value"), dimensionality)
 
@@ -154,7 +164,9 @@ def _parse_step(item: Any, index: int, seen: set[str]) -> StepSpec:
         raise definition_error(None, f"steps[{index}]", "each step must be an object with `type` and `name`.")
     name, kind = item.get("name"), item.get("type")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise definition_error(None, f"steps[{index}]", f"step name {name!r} must be letters, digits, '_' or '-'.")
+        raise definition_error(
+            None, f"steps[{index}]", f"step name {name!r} must be letters, digits, '_' or '-'."
+        )
     if not isinstance(kind, str) or not kind:
         raise definition_error(name, "type", "every step needs a `type` naming its block.")
     if name in seen:
@@ -169,14 +181,18 @@ def _parse_output(item: Any, index: int, seen: set[str]) -> OutputSpec:
         raise definition_error(None, where, "each output must be an object with `name` and `selector`.")
     name, selector = item.get("name"), item.get("selector")
     if item.get("type", "JsonField") != "JsonField":
-        raise definition_error(None, where, f"output type {item.get('type')!r} is not supported; use JsonField.")
+        raise definition_error(
+            None, where, f"output type {item.get('type')!r} is not supported; use JsonField."
+        )
     if not isinstance(name, str) or not name:
         raise definition_error(None, where, "every output needs a `name`.")
     if name in seen:
         raise definition_error(None, where, f"duplicate output name {name!r}.")
     seen.add(name)
     if not is_selector(selector):
-        raise definition_error(None, where, f"output {name!r} needs a `selector` such as $steps.<step>.<output>.")
+        raise definition_error(
+            None, where, f"output {name!r} needs a `selector` such as $steps.<step>.<output>."
+        )
     system = item.get("coordinates_system", "parent")
     if system not in COORDINATE_SYSTEMS:
         raise definition_error(None, where, f"coordinates_system must be 'own' or 'parent', got {system!r}.")

@@ -41,8 +41,12 @@ def run_workflow(
         fields = [{"type": "base64", "value": image.value} for image in encoded]
         inputs[name] = fields if isinstance(value, (list, tuple)) else fields[0]
     inputs.update(parameters or {})
-    body: dict[str, Any] = {**session.key_fields(), "use_cache": use_cache, "enable_profiling": enable_profiling,
-                            "inputs": inputs}
+    body: dict[str, Any] = {
+        **session.key_fields(),
+        "use_cache": use_cache,
+        "enable_profiling": enable_profiling,
+        "inputs": inputs,
+    }
     if disable_sinks:
         body["disable_sinks"] = True
     if excluded_fields is not None:
@@ -84,7 +88,9 @@ def _check_target(workspace_name: str | None, workflow_id: str | None, specifica
         )
 
 
-def _route(workspace_name: str | None, workflow_id: str | None, specification: dict | None, legacy: bool) -> str:
+def _route(
+    workspace_name: str | None, workflow_id: str | None, specification: dict | None, legacy: bool
+) -> str:
     _check_target(workspace_name, workflow_id, specification)
     if specification is not None:
         return "/infer/workflows" if legacy else "/workflows/run"

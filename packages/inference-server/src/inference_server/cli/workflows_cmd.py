@@ -61,9 +61,8 @@ def process_images(args) -> int:
     runner = _runner(args)
     if runner is None:
         return 2
-    from tqdm import tqdm
-
     from inference_workflows.folder import process_folder
+    from tqdm import tqdm
 
     parameters = _parameters(args.param)
     directory = Path(args.directory)
@@ -76,9 +75,13 @@ def process_images(args) -> int:
     def progress(images, total):
         return tqdm(images, total=total, unit="image", file=sys.stderr, disable=args.no_progress)
 
-    processed, skipped, failures = process_folder(run_one, directory, Path(args.output), args.format, progress)
-    print(f"{processed} processed, {skipped} already done, {len(failures)} failed; results in {args.output}",
-          file=sys.stderr)
+    processed, skipped, failures = process_folder(
+        run_one, directory, Path(args.output), args.format, progress
+    )
+    print(
+        f"{processed} processed, {skipped} already done, {len(failures)} failed; results in {args.output}",
+        file=sys.stderr,
+    )
     for name, message in failures:
         print(f"  {name}: {message}", file=sys.stderr)
     return 1 if failures else 0

@@ -16,8 +16,9 @@ from inference_workflows.blocks.fields import IMAGES
 from inference_workflows.images import WorkflowImage
 
 
-def _codes_as_detections(image: WorkflowImage, boxes: list, texts: list[str], class_name: str,
-                         prediction_type: str) -> sv.Detections:
+def _codes_as_detections(
+    image: WorkflowImage, boxes: list, texts: list[str], class_name: str, prediction_type: str
+) -> sv.Detections:
     count = len(boxes)
     detections = sv.Detections(
         xyxy=np.array(boxes, dtype=float).reshape(-1, 4),
@@ -64,10 +65,20 @@ class BarcodeDetector(Block):
 
     def run(self, images: WorkflowImage) -> dict:
         found = zxingcpp.read_barcodes(images.pixels)
-        boxes = [[code.position.top_left.x, code.position.top_left.y, code.position.bottom_right.x,
-                  code.position.bottom_right.y] for code in found]
-        return {"predictions": _codes_as_detections(images, boxes, [code.text for code in found], "barcode",
-                                                    "barcode-detection")}
+        boxes = [
+            [
+                code.position.top_left.x,
+                code.position.top_left.y,
+                code.position.bottom_right.x,
+                code.position.bottom_right.y,
+            ]
+            for code in found
+        ]
+        return {
+            "predictions": _codes_as_detections(
+                images, boxes, [code.text for code in found], "barcode", "barcode-detection"
+            )
+        }
 
 
 CODE_BLOCKS = [QRCodeDetector, BarcodeDetector]

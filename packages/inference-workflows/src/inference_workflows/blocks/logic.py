@@ -33,8 +33,9 @@ class ContinueIf(Block):
         super().__init__(step_name, context)
         self._last_pass: float | None = None
 
-    def run(self, condition_statement: dict, evaluation_parameters: dict, next_steps: list[str],
-            stop_delay: float) -> FlowControl:
+    def run(
+        self, condition_statement: dict, evaluation_parameters: dict, next_steps: list[str], stop_delay: float
+    ) -> FlowControl:
         if not next_steps:
             return FlowControl()
         import time
@@ -134,8 +135,14 @@ class JsonParser(Block):
     block_type = "formatter"
     fields = (
         Field("raw_json", (K.STRING,), selector_only=True),
-        Field("expected_fields", check=lambda v: None if isinstance(v, list) and all(isinstance(i, str) for i in v)
-              else "expected a list of field names"),
+        Field(
+            "expected_fields",
+            check=lambda v: (
+                None
+                if isinstance(v, list) and all(isinstance(i, str) for i in v)
+                else "expected a list of field names"
+            ),
+        ),
     )
 
     @classmethod
@@ -237,4 +244,12 @@ class DimensionCollapse(Block):
         return {"output": list(data)}
 
 
-LOGIC_BLOCKS = [DimensionCollapse, ContinueIf, PropertyDefinition, Expression, FirstNonEmptyOrDefault, JsonParser, CsvFormatter]
+LOGIC_BLOCKS = [
+    DimensionCollapse,
+    ContinueIf,
+    PropertyDefinition,
+    Expression,
+    FirstNonEmptyOrDefault,
+    JsonParser,
+    CsvFormatter,
+]

@@ -15,7 +15,16 @@ from inference_core.errors import InvalidInputError
 
 from inference_workflows import detections as D
 from inference_workflows import kinds as K
-from inference_workflows.blocks.base import Block, Field, Output, is_bool, is_int, is_number, is_optional_str_list, one_of
+from inference_workflows.blocks.base import (
+    Block,
+    Field,
+    Output,
+    is_bool,
+    is_int,
+    is_number,
+    is_optional_str_list,
+    one_of,
+)
 from inference_workflows.blocks.fields import IMAGES, confidence
 from inference_workflows.images import WorkflowImage
 
@@ -60,8 +69,12 @@ class ModelBlock(Block):
         model_id = call["model_id"]
         model = self.context.manager.get(model_id, api_key=self.context.api_key)
         if model.task != self.task:
-            raise InvalidInputError(f"Model {model_id!r} is a {model.task} model; block {self.name} needs {self.task}.")
-        parameters = {key: value for key, value in call.items() if key in INFERENCE_PARAMETERS and value is not None}
+            raise InvalidInputError(
+                f"Model {model_id!r} is a {model.task} model; block {self.name} needs {self.task}."
+            )
+        parameters = {
+            key: value for key, value in call.items() if key in INFERENCE_PARAMETERS and value is not None
+        }
         responses = model.infer([image.pixels for image in images], **parameters)
         return [self._result(response.to_dict(), image, call) for response, image in zip(responses, images)]
 
@@ -70,8 +83,15 @@ class ModelBlock(Block):
 
 
 INFERENCE_PARAMETERS = {
-    "confidence", "iou_threshold", "max_detections", "class_agnostic_nms", "max_candidates", "class_filter",
-    "mask_decode_mode", "tradeoff_factor", "keypoint_confidence",
+    "confidence",
+    "iou_threshold",
+    "max_detections",
+    "class_agnostic_nms",
+    "max_candidates",
+    "class_filter",
+    "mask_decode_mode",
+    "tradeoff_factor",
+    "keypoint_confidence",
 }
 
 
@@ -210,9 +230,14 @@ class MultiLabelClassificationModelV2(ClassificationModelV2):
 
 
 MODEL_BLOCKS = [
-    ObjectDetectionModelV1, ObjectDetectionModelV2,
-    InstanceSegmentationModelV1, InstanceSegmentationModelV2,
-    KeypointDetectionModelV1, KeypointDetectionModelV2,
-    ClassificationModelV1, ClassificationModelV2,
-    MultiLabelClassificationModelV1, MultiLabelClassificationModelV2,
+    ObjectDetectionModelV1,
+    ObjectDetectionModelV2,
+    InstanceSegmentationModelV1,
+    InstanceSegmentationModelV2,
+    KeypointDetectionModelV1,
+    KeypointDetectionModelV2,
+    ClassificationModelV1,
+    ClassificationModelV2,
+    MultiLabelClassificationModelV1,
+    MultiLabelClassificationModelV2,
 ]

@@ -18,6 +18,12 @@ from inference_workflows.blocks.visualizations import VISUALIZATION_BLOCKS
 @hookimpl
 def register_workflow_blocks() -> list[type[Block]]:
     return [
-        *MODEL_BLOCKS, *TRANSFORMATION_BLOCKS, *LOGIC_BLOCKS, *VISUALIZATION_BLOCKS, *VIDEO_BLOCKS, *CODE_BLOCKS,
-        *SLICING_BLOCKS, *SINK_BLOCKS,
+        *MODEL_BLOCKS,
+        *TRANSFORMATION_BLOCKS,
+        *LOGIC_BLOCKS,
+        *VISUALIZATION_BLOCKS,
+        *VIDEO_BLOCKS,
+        *CODE_BLOCKS,
+        *SLICING_BLOCKS,
+        *SINK_BLOCKS,
     ]

@@ -47,13 +47,22 @@ class LocalFileSink(Block):
         self._entries = 0
         self._lock = threading.Lock()
 
-    def run(self, content: str | None, file_type: str, output_mode: str, target_directory: str,
-            file_name_prefix: str, max_entries_per_file: int) -> dict:
+    def run(
+        self,
+        content: str | None,
+        file_type: str,
+        output_mode: str,
+        target_directory: str,
+        file_name_prefix: str,
+        max_entries_per_file: int,
+    ) -> dict:
         if self.context.settings.disable_sinks:
             return dict(DISABLED)
         root = self.context.settings.local_sink_dir
         if root is None:
-            raise SinkNotAllowedError("local_file_sink is disabled on this server; set WORKFLOWS_LOCAL_SINK_DIR to allow it.")
+            raise SinkNotAllowedError(
+                "local_file_sink is disabled on this server; set WORKFLOWS_LOCAL_SINK_DIR to allow it."
+            )
         directory = _inside(Path(root), target_directory)
         directory.mkdir(parents=True, exist_ok=True)
         prefix = Path(str(file_name_prefix)).name or "workflow_output"
@@ -68,7 +77,11 @@ class LocalFileSink(Block):
                     text = json.dumps(json.loads(text))
                 except ValueError:
                     return {"error_status": True, "message": "Invalid JSON content"}
-            if self._log is None or self._entries >= int(max_entries_per_file) or self._log.parent != directory:
+            if (
+                self._log is None
+                or self._entries >= int(max_entries_per_file)
+                or self._log.parent != directory
+            ):
                 self._log, self._entries = _new_file(directory, prefix, file_type), 0
             elif file_type == "csv":
                 text = text.split("\n", 1)[1] if "\n" in text else ""  # the header is in the file already
@@ -110,8 +123,11 @@ class WebhookSink(Block):
         Field("disable_sink", (K.BOOLEAN,), False, is_bool, "bool"),
         Field("cooldown_seconds", (K.INTEGER,), 5, is_int(0), "int"),
     )
-    outputs = (Output("error_status", (K.BOOLEAN,)), Output("throttling_status", (K.BOOLEAN,)),
-               Output("message", (K.STRING,)))
+    outputs = (
+        Output("error_status", (K.BOOLEAN,)),
+        Output("throttling_status", (K.BOOLEAN,)),
+        Output("message", (K.STRING,)),
+    )
 
     def __init__(self, step_name: str, context: Any) -> None:
         super().__init__(step_name, context)
@@ -126,29 +142,55 @@ class WebhookSink(Block):
                     return f"{key}[{name!r}]: {problem}"
         return None
 
-    def run(self, url: str, method: str, query_parameters: dict, headers: dict, json_payload: dict,
-            json_payload_operations: dict, form_data: dict, form_data_operations: dict, request_timeout: int,
-            fire_and_forget: bool, disable_sink: bool, cooldown_seconds: int) -> dict:
+    def run(
+        self,
+        url: str,
+        method: str,
+        query_parameters: dict,
+        headers: dict,
+        json_payload: dict,
+        json_payload_operations: dict,
+        form_data: dict,
+        form_data_operations: dict,
+        request_timeout: int,
+        fire_and_forget: bool,
+        disable_sink: bool,
+        cooldown_seconds: int,
+    ) -> dict:
         if self.context.settings.disable_sinks:
             return {**DISABLED, "throttling_status": False}
         if disable_sink:
-            return {"error_status": False, "throttling_status": False, "message": "Sink was disabled by parameter `disable_sink`"}
+            return {
+                "error_status": False,
+                "throttling_status": False,
+                "message": "Sink was disabled by parameter `disable_sink`",
+            }
         if not self.context.settings.allow_webhooks:
-            raise SinkNotAllowedError("webhook_sink is disabled on this server; set WORKFLOWS_ALLOW_WEBHOOKS=true to allow it.")
+            raise SinkNotAllowedError(
+                "webhook_sink is disabled on this server; set WORKFLOWS_ALLOW_WEBHOOKS=true to allow it."
+            )
         now = time.monotonic()
         if self._last_sent is not None and now - self._last_sent < cooldown_seconds:
             return {"error_status": False, "throttling_status": True, "message": "Sink cooldown applies"}
         self._last_sent = now
-        payload = {key: ops.execute_operations(value, json_payload_operations.get(key, []), {})
-                   for key, value in json_payload.items()}
-        form = {key: ops.execute_operations(value, form_data_operations.get(key, []), {})
-                for key, value in form_data.items()}
+        payload = {
+            key: ops.execute_operations(value, json_payload_operations.get(key, []), {})
+            for key, value in json_payload.items()
+        }
+        form = {
+            key: ops.execute_operations(value, form_data_operations.get(key, []), {})
+            for key, value in form_data.items()
+        }
         request = _prepare(url, method, query_parameters, headers, payload, form)
         policy = self.context.settings.url_policy
         resolve_allowed_address(url, policy)  # refuse before anything is sent
         if fire_and_forget:
             threading.Thread(target=_send, args=(request, policy, request_timeout), daemon=True).start()
-            return {"error_status": False, "throttling_status": False, "message": "Notification sent in the background"}
+            return {
+                "error_status": False,
+                "throttling_status": False,
+                "message": "Notification sent in the background",
+            }
         status, problem = _send(request, policy, request_timeout)
         if problem is not None:
             return {"error_status": True, "throttling_status": False, "message": problem}
@@ -187,7 +229,9 @@ def _send(request: dict, policy: Any, timeout: float) -> tuple[int | None, str |
         connection = http.client.HTTPConnection(parsed.host, parsed.port, timeout=timeout)
         connection.sock = sock
         try:
-            connection.request(request["method"], request["path"], body=request["body"], headers=request["headers"])
+            connection.request(
+                request["method"], request["path"], body=request["body"], headers=request["headers"]
+            )
             status = connection.getresponse().status
         finally:
             connection.close()

@@ -26,8 +26,9 @@ SLICER_FIELDS = (
 )
 
 
-def slice_offsets(width: int, height: int, slice_w: int, slice_h: int, overlap_w: float, overlap_h: float,
-                  keep_inside: bool) -> list[tuple[int, int, int, int]]:
+def slice_offsets(
+    width: int, height: int, slice_w: int, slice_h: int, overlap_w: float, overlap_h: float, keep_inside: bool
+) -> list[tuple[int, int, int, int]]:
     """Slice boxes (x1, y1, x2, y2) over the image. `keep_inside` (v2) shifts the last row and
     column back inside the image so every slice has the full size, and drops repeats."""
     if keep_inside:
@@ -55,14 +56,33 @@ class ImageSlicerV1(Block):
     output_offset = 1
     keep_inside = False
 
-    def run(self, image: WorkflowImage, slice_width: int, slice_height: int, overlap_ratio_width: float,
-            overlap_ratio_height: float) -> list[dict[str, Any]]:
-        boxes = slice_offsets(image.width, image.height, slice_width, slice_height, overlap_ratio_width,
-                              overlap_ratio_height, self.keep_inside)
+    def run(
+        self,
+        image: WorkflowImage,
+        slice_width: int,
+        slice_height: int,
+        overlap_ratio_width: float,
+        overlap_ratio_height: float,
+    ) -> list[dict[str, Any]]:
+        boxes = slice_offsets(
+            image.width,
+            image.height,
+            slice_width,
+            slice_height,
+            overlap_ratio_width,
+            overlap_ratio_height,
+            self.keep_inside,
+        )
         slices = []
         for x1, y1, x2, y2 in boxes:
             pixels = image.pixels[y1:y2, x1:x2]
-            slices.append({"slices": image.crop(f"image_slicer.{uuid.uuid4()}", pixels, x1, y1) if pixels.size else None})
+            slices.append(
+                {
+                    "slices": image.crop(f"image_slicer.{uuid.uuid4()}", pixels, x1, y1)
+                    if pixels.size
+                    else None
+                }
+            )
         return slices
 
 
@@ -77,22 +97,33 @@ class DetectionsStitch(Block):
     block_type = "fusion"
     fields = (
         Field("reference_image", (K.IMAGE,), selector_only=True),
-        Field("predictions", (K.OBJECT_DETECTION_PREDICTION, K.INSTANCE_SEGMENTATION_PREDICTION), selector_only=True),
+        Field(
+            "predictions",
+            (K.OBJECT_DETECTION_PREDICTION, K.INSTANCE_SEGMENTATION_PREDICTION),
+            selector_only=True,
+        ),
         Field("overlap_filtering_strategy", (K.STRING,), "nms", one_of("none", "nms", "nmm"), "str"),
         Field("iou_threshold", (K.FLOAT_ZERO_TO_ONE,), 0.3, is_number(0, 1), "float"),
     )
     outputs = (Output("predictions", (K.OBJECT_DETECTION_PREDICTION, K.INSTANCE_SEGMENTATION_PREDICTION)),)
     collapsed_fields = ("predictions",)
 
-    def run(self, reference_image: WorkflowImage, predictions: list[sv.Detections], overlap_filtering_strategy: str,
-            iou_threshold: float) -> dict:
+    def run(
+        self,
+        reference_image: WorkflowImage,
+        predictions: list[sv.Detections],
+        overlap_filtering_strategy: str,
+        iou_threshold: float,
+    ) -> dict:
         height, width = reference_image.height, reference_image.width
         moved = []
         for detections in predictions:
             if len(detections) == 0:
                 continue
             if D.PARENT_COORDINATES not in detections.data:
-                raise ValueError("detections_stitch needs detections made on slices or crops of the reference image.")
+                raise ValueError(
+                    "detections_stitch needs detections made on slices or crops of the reference image."
+                )
             offset_x, offset_y = (int(v) for v in detections.data[D.PARENT_COORDINATES][0][:2])
             shifted = copy.deepcopy(detections)
             shifted.xyxy = shifted.xyxy + np.array([offset_x, offset_y, offset_x, offset_y], dtype=float)
@@ -103,7 +134,9 @@ class DetectionsStitch(Block):
         if not moved:
             return {"predictions": D.empty_for(reference_image)}
         if any(item.mask is None for item in moved) and any(item.mask is not None for item in moved):
-            raise ValueError("detections_stitch got slices with and without masks; all or none must have them.")
+            raise ValueError(
+                "detections_stitch got slices with and without masks; all or none must have them."
+            )
         merged = sv.Detections.merge(moved)
         if overlap_filtering_strategy == "nms":
             merged = merged.with_nms(threshold=iou_threshold)
@@ -118,7 +151,9 @@ def _place_masks(masks: np.ndarray, offset_x: int, offset_y: int, width: int, he
     sx1, sy1 = max(0, -offset_x), max(0, -offset_y)
     sx2, sy2 = min(mask_w, width - offset_x), min(mask_h, height - offset_y)
     if sx2 > sx1 and sy2 > sy1:
-        placed[:, offset_y + sy1 : offset_y + sy2, offset_x + sx1 : offset_x + sx2] = masks[:, sy1:sy2, sx1:sx2]
+        placed[:, offset_y + sy1 : offset_y + sy2, offset_x + sx1 : offset_x + sx2] = masks[
+            :, sy1:sy2, sx1:sx2
+        ]
     return placed
 
 
@@ -130,7 +165,9 @@ class BoundingRect(Block):
 
     def run(self, predictions: sv.Detections) -> dict:
         if predictions.mask is None:
-            raise ValueError("bounding_rect needs masks: feed it an instance segmentation model's predictions.")
+            raise ValueError(
+                "bounding_rect needs masks: feed it an instance segmentation model's predictions."
+            )
         rows = []
         for index in range(len(predictions)):
             row = predictions[index : index + 1]

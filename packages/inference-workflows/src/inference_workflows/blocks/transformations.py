@@ -34,20 +34,27 @@ class DynamicCrop(Block):
     outputs = (Output("crops", (K.IMAGE,)), Output("predictions", K.DETECTIONS))
     output_offset = 1
 
-    def run(self, images: WorkflowImage, predictions: sv.Detections, mask_opacity: float,
-            background_color: Any) -> list[dict[str, Any]]:
+    def run(
+        self, images: WorkflowImage, predictions: sv.Detections, mask_opacity: float, background_color: Any
+    ) -> list[dict[str, Any]]:
         crops = []
         if len(predictions) == 0:
             return crops
         boxes = predictions.xyxy.round().astype(int)
-        for position, ((x1, y1, x2, y2), detection_id) in enumerate(zip(boxes, predictions.data[D.DETECTION_ID])):
+        for position, ((x1, y1, x2, y2), detection_id) in enumerate(
+            zip(boxes, predictions.data[D.DETECTION_ID])
+        ):
             pixels = images.pixels[max(y1, 0) : y2, max(x1, 0) : x2]
             if not pixels.size:
                 crops.append({"crops": None, "predictions": None})
                 continue
             if mask_opacity > 0 and predictions.mask is not None:
-                pixels = _mask_crop(pixels, predictions.mask[position][max(y1, 0) : y2, max(x1, 0) : x2],
-                                    mask_opacity, background_color)
+                pixels = _mask_crop(
+                    pixels,
+                    predictions.mask[position][max(y1, 0) : y2, max(x1, 0) : x2],
+                    mask_opacity,
+                    background_color,
+                )
             crop = images.crop(str(detection_id), pixels, max(x1, 0), max(y1, 0))
             crops.append({"crops": crop, "predictions": _in_crop(predictions[[position]], x1, y1, x2, y2)})
         return crops
@@ -78,31 +85,49 @@ class RelativeStaticCrop(Block):
     title = "Relative Static Crop"
     fields = (
         IMAGES,
-        *(Field(name, (K.FLOAT_ZERO_TO_ONE,), check=is_number(0, 1), type_hint="float")
-          for name in ("x_center", "y_center", "width", "height")),
+        *(
+            Field(name, (K.FLOAT_ZERO_TO_ONE,), check=is_number(0, 1), type_hint="float")
+            for name in ("x_center", "y_center", "width", "height")
+        ),
     )
     outputs = (Output("crops", (K.IMAGE,)),)
 
-    def run(self, images: WorkflowImage, x_center: float, y_center: float, width: float, height: float) -> dict:
+    def run(
+        self, images: WorkflowImage, x_center: float, y_center: float, width: float, height: float
+    ) -> dict:
         w, h = images.width, images.height
-        return {"crops": _static_crop(images, round(w * x_center), round(h * y_center), round(w * width),
-                                      round(h * height), "relative_static_crop")}
+        return {
+            "crops": _static_crop(
+                images,
+                round(w * x_center),
+                round(h * y_center),
+                round(w * width),
+                round(h * height),
+                "relative_static_crop",
+            )
+        }
 
 
 class AbsoluteStaticCrop(Block):
     name = "roboflow_core/absolute_static_crop@v1"
     aliases = ("AbsoluteStaticCrop",)
     title = "Absolute Static Crop"
-    fields = (IMAGES, *(Field(name, (K.INTEGER,), check=is_int(1), type_hint="int")
-                        for name in ("x_center", "y_center", "width", "height")))
+    fields = (
+        IMAGES,
+        *(
+            Field(name, (K.INTEGER,), check=is_int(1), type_hint="int")
+            for name in ("x_center", "y_center", "width", "height")
+        ),
+    )
     outputs = (Output("crops", (K.IMAGE,)),)
 
     def run(self, images: WorkflowImage, x_center: int, y_center: int, width: int, height: int) -> dict:
         return {"crops": _static_crop(images, x_center, y_center, width, height, "absolute_static_crop")}
 
 
-def _static_crop(image: WorkflowImage, x_center: int, y_center: int, width: int, height: int,
-                 prefix: str) -> WorkflowImage | None:
+def _static_crop(
+    image: WorkflowImage, x_center: int, y_center: int, width: int, height: int, prefix: str
+) -> WorkflowImage | None:
     x_min, y_min = round(x_center - width / 2), round(y_center - height / 2)
     x_max, y_max = round(x_min + width), round(y_min + height)
     pixels = image.pixels[max(y_min, 0) : y_max, max(x_min, 0) : x_max]
@@ -151,8 +176,14 @@ class DetectionOffset(Block):
                 dx, dy = int((x2 - x1) * offset_width / 200), int((y2 - y1) * offset_height / 200)
             else:
                 dx, dy = offset_width // 2, offset_height // 2
-            boxes.append((max(0, x1 - dx), max(0, y1 - dy), min(dims[position][1], x2 + dx),
-                          min(dims[position][0], y2 + dy)))
+            boxes.append(
+                (
+                    max(0, x1 - dx),
+                    max(0, y1 - dy),
+                    min(dims[position][1], x2 + dx),
+                    min(dims[position][0], y2 + dy),
+                )
+            )
         moved.xyxy = np.array(boxes, dtype=float)
         moved[D.PARENT_ID] = predictions[D.DETECTION_ID].copy()
         moved[D.DETECTION_ID] = np.array([str(uuid.uuid4()) for _ in range(len(moved))])
@@ -165,8 +196,11 @@ class DetectionsClassesReplacement(Block):
     title = "Detections Classes Replacement"
     fields = (
         Field("object_detection_predictions", K.DETECTIONS, selector_only=True),
-        Field("classification_predictions", (K.CLASSIFICATION_PREDICTION, K.STRING, K.LIST_OF_VALUES),
-              selector_only=True),
+        Field(
+            "classification_predictions",
+            (K.CLASSIFICATION_PREDICTION, K.STRING, K.LIST_OF_VALUES),
+            selector_only=True,
+        ),
         Field("fallback_class_name", (K.STRING,), None),
         Field("fallback_class_id", (K.INTEGER,), None),
     )
@@ -174,30 +208,48 @@ class DetectionsClassesReplacement(Block):
     collapsed_fields = ("classification_predictions",)
     accepts_empty = True
 
-    def run(self, object_detection_predictions: sv.Detections | None, classification_predictions: list,
-            fallback_class_name: str | None, fallback_class_id: int | None) -> dict:
+    def run(
+        self,
+        object_detection_predictions: sv.Detections | None,
+        classification_predictions: list,
+        fallback_class_name: str | None,
+        fallback_class_id: int | None,
+    ) -> dict:
         if object_detection_predictions is None:
             return {"predictions": None}
         if not classification_predictions:
             return {"predictions": sv.Detections.empty()}
         present = [item for item in classification_predictions if item is not None]
         if present and isinstance(present[0], (str, list)):
-            return {"predictions": self._by_position(object_detection_predictions, classification_predictions,
-                                                     fallback_class_name, fallback_class_id)}
-        if all(item is None or ("top" in item and not item["top"]) or "predictions" not in item
-               for item in classification_predictions):
+            return {
+                "predictions": self._by_position(
+                    object_detection_predictions,
+                    classification_predictions,
+                    fallback_class_name,
+                    fallback_class_id,
+                )
+            }
+        if all(
+            item is None or ("top" in item and not item["top"]) or "predictions" not in item
+            for item in classification_predictions
+        ):
             return {"predictions": sv.Detections.empty()}
-        by_parent = {item[D.PARENT_ID]: _leading_class(item, fallback_class_name, fallback_class_id)
-                     for item in present}
-        keep = [by_parent.get(detection_id) is not None
-                for detection_id in object_detection_predictions.data[D.DETECTION_ID]]
+        by_parent = {
+            item[D.PARENT_ID]: _leading_class(item, fallback_class_name, fallback_class_id)
+            for item in present
+        }
+        keep = [
+            by_parent.get(detection_id) is not None
+            for detection_id in object_detection_predictions.data[D.DETECTION_ID]
+        ]
         selected = object_detection_predictions[np.array(keep, dtype=bool)]
         chosen = [by_parent[detection_id] for detection_id in selected.data[D.DETECTION_ID]]
         return {"predictions": _relabel(selected, chosen)}
 
     @staticmethod
-    def _by_position(detections: sv.Detections, predictions: list, fallback_name: str | None,
-                     fallback_id: int | None) -> sv.Detections:
+    def _by_position(
+        detections: sv.Detections, predictions: list, fallback_name: str | None, fallback_id: int | None
+    ) -> sv.Detections:
         padded = list(predictions) + [None] * max(0, len(detections) - len(predictions))
         chosen, keep = [], []
         for position, prediction in zip(range(len(detections)), padded):
@@ -243,8 +295,11 @@ def _leading_class(prediction: Any, fallback_name: str | None, fallback_id: int 
     if "top" in prediction:
         if not prediction.get("predictions"):
             return (fallback_name, _fallback_id(fallback_id), 0) if fallback_name else None
-        matching = [(item["class_id"], item["confidence"]) for item in prediction["predictions"]
-                    if item["class"] == prediction["top"]]
+        matching = [
+            (item["class_id"], item["confidence"])
+            for item in prediction["predictions"]
+            if item["class"] == prediction["top"]
+        ]
         if len(matching) != 1:
             raise ValueError(f"Could not resolve the class id of {prediction['top']!r}.")
         return prediction["top"], matching[0][0], matching[0][1]
@@ -257,6 +312,10 @@ def _leading_class(prediction: Any, fallback_name: str | None, fallback_id: int 
 
 
 TRANSFORMATION_BLOCKS = [
-    DynamicCrop, RelativeStaticCrop, AbsoluteStaticCrop, DetectionsFilter, DetectionOffset,
+    DynamicCrop,
+    RelativeStaticCrop,
+    AbsoluteStaticCrop,
+    DetectionsFilter,
+    DetectionOffset,
     DetectionsClassesReplacement,
 ]

@@ -53,25 +53,37 @@ class ByteTrackerV3(Block):
         self._trackers: dict[str, sv.ByteTrack] = {}
         self._seen: dict[str, _InstanceCache] = {}
 
-    def run(self, detections: sv.Detections, track_activation_threshold: float, lost_track_buffer: int,
-            minimum_matching_threshold: float, minimum_consecutive_frames: int, instances_cache_size: int = 16384,
-            **source: Any) -> dict:
+    def run(
+        self,
+        detections: sv.Detections,
+        track_activation_threshold: float,
+        lost_track_buffer: int,
+        minimum_matching_threshold: float,
+        minimum_consecutive_frames: int,
+        instances_cache_size: int = 16384,
+        **source: Any,
+    ) -> dict:
         video, fps = _video_key(source.get(self.source_field))
         tracker = self._trackers.get(video)
         if tracker is None:
             with warnings.catch_warnings():  # deprecated in supervision 0.28 in favour of `trackers`
                 warnings.simplefilter("ignore", FutureWarning)
                 tracker = self._trackers[video] = sv.ByteTrack(
-                    track_activation_threshold=track_activation_threshold, lost_track_buffer=lost_track_buffer,
+                    track_activation_threshold=track_activation_threshold,
+                    lost_track_buffer=lost_track_buffer,
                     minimum_matching_threshold=minimum_matching_threshold,
-                    minimum_consecutive_frames=minimum_consecutive_frames, frame_rate=int(fps) or 30,
+                    minimum_consecutive_frames=minimum_consecutive_frames,
+                    frame_rate=int(fps) or 30,
                 )
         tracked = tracker.update_with_detections(detections)
         cache = self._seen.setdefault(video, _InstanceCache(instances_cache_size))
         seen = [cache.record(int(tracker_id)) for tracker_id in tracked.tracker_id]
         new_mask = [not flag for flag in seen]
-        return {"tracked_detections": tracked, "new_instances": tracked[new_mask] if len(tracked) else tracked,
-                "already_seen_instances": tracked[seen] if len(tracked) else tracked}
+        return {
+            "tracked_detections": tracked,
+            "new_instances": tracked[new_mask] if len(tracked) else tracked,
+            "already_seen_instances": tracked[seen] if len(tracked) else tracked,
+        }
 
 
 class ByteTrackerV2(ByteTrackerV3):
@@ -113,7 +125,9 @@ class LineCounterV2(Block):
     fields = (
         Field("image", (K.IMAGE,), selector_only=True),
         DETECTIONS_IN,
-        Field("line_segment", (K.LIST_OF_VALUES,), check=lambda v: _check_line(v), type_hint="List[List[int]]"),
+        Field(
+            "line_segment", (K.LIST_OF_VALUES,), check=lambda v: _check_line(v), type_hint="List[List[int]]"
+        ),
         Field("triggering_anchor", (K.STRING,), None, type_hint="str"),
     )
     outputs = (
@@ -128,8 +142,13 @@ class LineCounterV2(Block):
         super().__init__(step_name, context)
         self._zones: dict[str, sv.LineZone] = {}
 
-    def run(self, detections: sv.Detections, line_segment: list, triggering_anchor: str | None = None,
-            **source: Any) -> dict:
+    def run(
+        self,
+        detections: sv.Detections,
+        line_segment: list,
+        triggering_anchor: str | None = None,
+        **source: Any,
+    ) -> dict:
         if detections.tracker_id is None:
             raise ValueError("line_counter needs tracked detections (run byte_tracker first).")
         video, _ = _video_key(source.get(self.source_field))
@@ -139,11 +158,16 @@ class LineCounterV2(Block):
             if problem:
                 raise ValueError(problem)
             anchors = {"triggering_anchors": [sv.Position(triggering_anchor)]} if triggering_anchor else {}
-            zone = self._zones[video] = sv.LineZone(start=sv.Point(*line_segment[0]), end=sv.Point(*line_segment[1]),
-                                                    **anchors)
+            zone = self._zones[video] = sv.LineZone(
+                start=sv.Point(*line_segment[0]), end=sv.Point(*line_segment[1]), **anchors
+            )
         crossed_in, crossed_out = zone.trigger(detections=detections)
-        return {"count_in": zone.in_count, "count_out": zone.out_count,
-                "detections_in": detections[crossed_in], "detections_out": detections[crossed_out]}
+        return {
+            "count_in": zone.in_count,
+            "count_out": zone.out_count,
+            "detections_in": detections[crossed_in],
+            "detections_out": detections[crossed_out],
+        }
 
 
 class LineCounterV1(LineCounterV2):
@@ -202,8 +226,15 @@ class TimeInZoneV2(Block):
         self._zones: dict[str, sv.PolygonZone] = {}
         self._entered: dict[str, dict[int, float]] = {}
 
-    def run(self, image: WorkflowImage, detections: sv.Detections, zone: list, triggering_anchor: str,
-            remove_out_of_zone_detections: bool, reset_out_of_zone_detections: bool) -> dict:
+    def run(
+        self,
+        image: WorkflowImage,
+        detections: sv.Detections,
+        zone: list,
+        triggering_anchor: str,
+        remove_out_of_zone_detections: bool,
+        reset_out_of_zone_detections: bool,
+    ) -> dict:
         if detections.tracker_id is None:
             raise ValueError("time_in_zone needs tracked detections (run byte_tracker first).")
         video, _ = _video_key(image)
@@ -213,12 +244,14 @@ class TimeInZoneV2(Block):
             if problem:
                 raise ValueError(problem)
             polygon = self._zones[video] = sv.PolygonZone(
-                polygon=np.array(zone), triggering_anchors=(sv.Position(triggering_anchor),))
+                polygon=np.array(zone), triggering_anchors=(sv.Position(triggering_anchor),)
+            )
         entered = self._entered.setdefault(video, {})
         now = _frame_time(image)
         kept = []
-        for index, inside, tracker_id in zip(range(len(detections)), polygon.trigger(detections),
-                                             detections.tracker_id):
+        for index, inside, tracker_id in zip(
+            range(len(detections)), polygon.trigger(detections), detections.tracker_id
+        ):
             tracker_id = int(tracker_id)
             if not inside and reset_out_of_zone_detections:
                 entered.pop(tracker_id, None)
@@ -265,8 +298,9 @@ class VelocityV1(Block):
         self._last: dict[str, dict[int, tuple[np.ndarray, float]]] = {}
         self._smoothed: dict[str, dict[int, np.ndarray]] = {}
 
-    def run(self, image: WorkflowImage, detections: sv.Detections, smoothing_alpha: float,
-            pixels_per_meter: float) -> dict:
+    def run(
+        self, image: WorkflowImage, detections: sv.Detections, smoothing_alpha: float, pixels_per_meter: float
+    ) -> dict:
         if detections.tracker_id is None:
             raise ValueError("velocity needs tracked detections (run byte_tracker first).")
         if not 0 < smoothing_alpha <= 1:
@@ -277,8 +311,13 @@ class VelocityV1(Block):
         now = _frame_time(image)
         last = self._last.setdefault(video, {})
         smoothed = self._smoothed.setdefault(video, {})
-        centres = np.stack([(detections.xyxy[:, 0] + detections.xyxy[:, 2]) / 2,
-                            (detections.xyxy[:, 1] + detections.xyxy[:, 3]) / 2], axis=1)
+        centres = np.stack(
+            [
+                (detections.xyxy[:, 0] + detections.xyxy[:, 2]) / 2,
+                (detections.xyxy[:, 1] + detections.xyxy[:, 3]) / 2,
+            ],
+            axis=1,
+        )
         count = len(detections)
         velocity, speed = np.zeros((count, 2)), np.zeros(count)
         smooth_velocity, smooth_speed = np.zeros((count, 2)), np.zeros(count)
@@ -286,16 +325,33 @@ class VelocityV1(Block):
             current = np.zeros(2)
             if tracker_id in last and now - last[tracker_id][1] > 0:
                 current = (centres[index] - last[tracker_id][0]) / (now - last[tracker_id][1])
-            average = current if tracker_id not in smoothed else (
-                smoothing_alpha * current + (1 - smoothing_alpha) * smoothed[tracker_id])
+            average = (
+                current
+                if tracker_id not in smoothed
+                else (smoothing_alpha * current + (1 - smoothing_alpha) * smoothed[tracker_id])
+            )
             last[tracker_id] = (centres[index], now)
             smoothed[tracker_id] = average
-            velocity[index], speed[index] = current / pixels_per_meter, np.linalg.norm(current) / pixels_per_meter
+            velocity[index], speed[index] = (
+                current / pixels_per_meter,
+                np.linalg.norm(current) / pixels_per_meter,
+            )
             smooth_velocity[index] = average / pixels_per_meter
             smooth_speed[index] = np.linalg.norm(average) / pixels_per_meter
         detections.data[D.VELOCITY], detections.data[D.SPEED] = velocity, speed
-        detections.data[D.SMOOTHED_VELOCITY], detections.data[D.SMOOTHED_SPEED] = smooth_velocity, smooth_speed
+        detections.data[D.SMOOTHED_VELOCITY], detections.data[D.SMOOTHED_SPEED] = (
+            smooth_velocity,
+            smooth_speed,
+        )
         return {"velocity_detections": detections}
 
 
-VIDEO_BLOCKS = [ByteTrackerV1, ByteTrackerV2, ByteTrackerV3, LineCounterV1, LineCounterV2, TimeInZoneV2, VelocityV1]
+VIDEO_BLOCKS = [
+    ByteTrackerV1,
+    ByteTrackerV2,
+    ByteTrackerV3,
+    LineCounterV1,
+    LineCounterV2,
+    TimeInZoneV2,
+    VelocityV1,
+]

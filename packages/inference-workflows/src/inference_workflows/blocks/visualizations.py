@@ -32,8 +32,11 @@ def palette(color_palette: str, palette_size: int, custom_colors: list[str]) -> 
     if isinstance(named, sv.ColorPalette):
         return named
     name = color_palette.replace("Matplotlib ", "")
-    name = name.capitalize() if name in {"Pastel1", "Pastel2", "Paired", "Accent", "Dark2", "Set1", "Set2",
-                                         "Set3"} else name.lower()
+    name = (
+        name.capitalize()
+        if name in {"Pastel1", "Pastel2", "Paired", "Accent", "Dark2", "Set1", "Set2", "Set3"}
+        else name.lower()
+    )
     try:
         return sv.ColorPalette.from_matplotlib(name, int(palette_size))
     except ImportError as error:
@@ -84,12 +87,22 @@ class BoundingBoxVisualization(VisualizationBlock):
         if roundness == 0:
             annotator = sv.BoxAnnotator(thickness=thickness, **self.colours(options))
         else:
-            annotator = sv.RoundBoxAnnotator(thickness=thickness, roundness=roundness, **self.colours(options))
+            annotator = sv.RoundBoxAnnotator(
+                thickness=thickness, roundness=roundness, **self.colours(options)
+            )
         return annotator.annotate(scene=scene, detections=detections)
 
 
-LABEL_TEXTS = ("Class", "Confidence", "Class and Confidence", "Index", "Dimensions", "Area", "Tracker Id",
-               "Time In Zone")
+LABEL_TEXTS = (
+    "Class",
+    "Confidence",
+    "Class and Confidence",
+    "Index",
+    "Dimensions",
+    "Area",
+    "Tracker Id",
+    "Time In Zone",
+)
 
 
 def labels(detections: sv.Detections, text: str) -> list[str]:
@@ -115,7 +128,11 @@ def labels(detections: sv.Detections, text: str) -> list[str]:
         return [str(value) for value in detections.tracker_id]
     if text == "Time In Zone":
         times = detections.data.get("time_in_zone")
-        return [f"In zone: {value:.2f}s" for value in times] if times is not None else ["In zone: N/A"] * len(detections)
+        return (
+            [f"In zone: {value:.2f}s" for value in times]
+            if times is not None
+            else ["In zone: N/A"] * len(detections)
+        )
     raise ValueError(f"Unknown label text {text!r}.")
 
 
@@ -133,11 +150,26 @@ class LabelVisualization(VisualizationBlock):
         Field("border_radius", (K.INTEGER,), 0, is_int(0), "int"),
     )
 
-    def draw(self, scene, detections, text, text_position, text_color, text_scale, text_thickness, text_padding,
-             border_radius, **options):
+    def draw(
+        self,
+        scene,
+        detections,
+        text,
+        text_position,
+        text_color,
+        text_scale,
+        text_thickness,
+        text_padding,
+        border_radius,
+        **options,
+    ):
         annotator = sv.LabelAnnotator(
-            text_position=getattr(sv.Position, text_position), text_color=to_color(text_color), text_scale=text_scale,
-            text_thickness=text_thickness, text_padding=text_padding, border_radius=border_radius,
+            text_position=getattr(sv.Position, text_position),
+            text_color=to_color(text_color),
+            text_scale=text_scale,
+            text_thickness=text_thickness,
+            text_padding=text_padding,
+            border_radius=border_radius,
             **self.colours(options),
         )
         return annotator.annotate(scene=scene, detections=detections, labels=labels(detections, text))
@@ -206,8 +238,12 @@ class DotVisualization(VisualizationBlock):
     )
 
     def draw(self, scene, detections, position, radius, outline_thickness, **options):
-        annotator = sv.DotAnnotator(position=getattr(sv.Position, position), radius=radius,
-                                    outline_thickness=outline_thickness, **self.colours(options))
+        annotator = sv.DotAnnotator(
+            position=getattr(sv.Position, position),
+            radius=radius,
+            outline_thickness=outline_thickness,
+            **self.colours(options),
+        )
         return annotator.annotate(scene, detections)
 
 
@@ -223,8 +259,13 @@ class TriangleVisualization(VisualizationBlock):
     )
 
     def draw(self, scene, detections, position, base, height, outline_thickness, **options):
-        annotator = sv.TriangleAnnotator(position=getattr(sv.Position, position), base=base, height=height,
-                                         outline_thickness=outline_thickness, **self.colours(options))
+        annotator = sv.TriangleAnnotator(
+            position=getattr(sv.Position, position),
+            base=base,
+            height=height,
+            outline_thickness=outline_thickness,
+            **self.colours(options),
+        )
         return annotator.annotate(scene, detections)
 
 
@@ -249,9 +290,13 @@ class CropVisualization(VisualizationBlock):
     )
 
     def draw(self, scene, detections, position, scale_factor, border_thickness, **options):
-        annotator = sv.CropAnnotator(position=getattr(sv.Position, position), scale_factor=scale_factor,
-                                     border_thickness=border_thickness, border_color=self.colours(options)["color"],
-                                     border_color_lookup=self.colours(options)["color_lookup"])
+        annotator = sv.CropAnnotator(
+            position=getattr(sv.Position, position),
+            scale_factor=scale_factor,
+            border_thickness=border_thickness,
+            border_color=self.colours(options)["color"],
+            border_color_lookup=self.colours(options)["color_lookup"],
+        )
         return annotator.annotate(scene, detections)
 
 
@@ -272,26 +317,54 @@ class KeypointVisualization(VisualizationBlock):
         Field("edges", (K.LIST_OF_VALUES,), None),
     )
 
-    def draw(self, scene, detections, annotator_type, color, text_color, text_scale, text_thickness, text_padding,
-             thickness, radius, edges, **_):
+    def draw(
+        self,
+        scene,
+        detections,
+        annotator_type,
+        color,
+        text_color,
+        text_scale,
+        text_thickness,
+        text_padding,
+        thickness,
+        radius,
+        edges,
+        **_,
+    ):
         if len(detections) == 0 or "keypoints_xy" not in detections.data:
             return scene
-        keypoints = sv.KeyPoints(xy=np.asarray(detections.data["keypoints_xy"], dtype=np.float32),
-                                 confidence=np.asarray(detections.data["keypoints_confidence"], dtype=np.float32))
+        keypoints = sv.KeyPoints(
+            xy=np.asarray(detections.data["keypoints_xy"], dtype=np.float32),
+            confidence=np.asarray(detections.data["keypoints_confidence"], dtype=np.float32),
+        )
         if annotator_type == "edge":
             pairs = [tuple(pair) for pair in edges] if edges else None
             annotator = sv.EdgeAnnotator(color=to_color(color), thickness=thickness, edges=pairs)
         elif annotator_type == "vertex":
             annotator = sv.VertexAnnotator(color=to_color(color), radius=radius)
         else:
-            annotator = sv.VertexLabelAnnotator(color=to_color(color), text_color=to_color(text_color),
-                                                text_scale=text_scale, text_thickness=text_thickness,
-                                                text_padding=text_padding)
+            annotator = sv.VertexLabelAnnotator(
+                color=to_color(color),
+                text_color=to_color(text_color),
+                text_scale=text_scale,
+                text_thickness=text_thickness,
+                text_padding=text_padding,
+            )
         return annotator.annotate(scene, keypoints)
 
 
 VISUALIZATION_BLOCKS = [
-    BoundingBoxVisualization, LabelVisualization, BlurVisualization, PixelateVisualization, PolygonVisualization,
-    MaskVisualization, ColorVisualization, DotVisualization, TriangleVisualization, CircleVisualization,
-    CropVisualization, KeypointVisualization,
+    BoundingBoxVisualization,
+    LabelVisualization,
+    BlurVisualization,
+    PixelateVisualization,
+    PolygonVisualization,
+    MaskVisualization,
+    ColorVisualization,
+    DotVisualization,
+    TriangleVisualization,
+    CircleVisualization,
+    CropVisualization,
+    KeypointVisualization,
 ]
