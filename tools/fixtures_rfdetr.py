@@ -50,7 +50,7 @@ RESOLUTION = 224
 NUM_QUERIES = 60
 TEST_SEED_BASE = 20_000_000  # scenes at or above this seed are never trained on
 TEST_SCENES = 8
-REFERENCE_THRESHOLD = 0.3
+REFERENCE_THRESHOLD = 0.15  # the fixtures are weak: their true detections score 0.15-0.45
 
 #: A DINOv2-with-registers config 4 layers deep and 96 wide (Nano's is 12 deep, 384 wide).
 TINY_BACKBONE = {"hidden_size": 96, "num_attention_heads": 3, "num_hidden_layers": 4}
@@ -232,7 +232,7 @@ def reference(threshold: float) -> None:
             truth += len(labels)
             found += len(entries)
             for label in labels:
-                if any(CLASS_NAMES[e["class_id"]] == label["class"] and e["confidence"] > 0.5
+                if any(CLASS_NAMES[e["class_id"]] == label["class"]
                        and box_iou(np.array(e["xyxy"]), np.array(label["box"])) >= 0.5 for e in entries
                        if e["class_id"] < len(CLASS_NAMES)):
                     matched += 1
@@ -241,11 +241,11 @@ def reference(threshold: float) -> None:
             "producer": "rfdetr.RFDETR.predict (rfdetr 1.11.2, torch CPU), PIL RGB input",
             "threshold": threshold,
             "class_names": list(CLASS_NAMES),
-            "ground_truth_recall_at_0.5": round(matched / max(truth, 1), 3),
+            "shapes_found_at_iou_0.5": f"{matched}/{truth}",
             "images": images,
         }
         (MODELS_DIR / f"{name}.reference.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"{name}: {found} predictions on {len(images)} scenes; {matched}/{truth} shapes found (conf>0.5, IoU>=0.5)")
+        print(f"{name}: {found} predictions on {len(images)} scenes; {matched}/{truth} shapes found (IoU>=0.5)")
 
 
 def roboflow_package(onnx: Path, directory: Path) -> Path:
