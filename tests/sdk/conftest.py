@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 DETECTOR_ID = "shapes/1"
+ALIASED_ID = "coco/3"
 API_KEYS = "secret-key-1,secret-key-2"
 
 
@@ -30,6 +31,8 @@ def sdk_model_cache(tmp_path_factory, fixture_model_path) -> Path:
 
     cache = tmp_path_factory.mktemp("sdk-model-cache")
     ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), DETECTOR_ID)
+    # the model Roboflow's alias `yolov8n-640` stands for, so the client's alias handling runs for real
+    ModelStore(cache).import_ultralytics_onnx(fixture_model_path("shapes-det-yolov8.onnx"), ALIASED_ID)
     from model_dirs import SEMANTIC_CLASSES, SEMSEG_ID, roboflow_model_dir
 
     roboflow_model_dir(cache, SEMSEG_ID, fixture_model_path("shapes-semseg-deeplab.onnx"), resize_format="Stretch to",

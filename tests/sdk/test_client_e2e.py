@@ -138,6 +138,27 @@ def test_url_input_is_downloaded_by_the_client(client, api_url, image_host):
     assert_same_boxes(result, raw_detect(api_url, files["/scene.jpg"]))
 
 
+def test_an_alias_reaches_the_model_it_stands_for(client):
+    """As with Roboflow's client: `yolov8n-640` is sent, loaded and listed as `coco/3`."""
+    shapes = scene(5)
+    client.unload_all_models()
+    result = client.infer(shapes.image, model_id="yolov8n-640")
+    assert_same_boxes(result, client.infer(shapes.image, model_id="coco/3"))
+    assert [model.model_id for model in client.list_loaded_models().models] == ["coco/3"]
+    assert client.get_model_description("yolov8n-640").model_id == "coco/3"
+
+
+def test_the_client_and_the_server_resolve_aliases_through_one_table():
+    import inference_core.model_aliases
+    import inference_sdk.model_aliases
+
+    # one file in the repository (the SDK's is a link to core's), so one table when installed
+    assert inference_sdk.model_aliases.MODEL_ALIASES == inference_core.model_aliases.MODEL_ALIASES
+    assert len(inference_core.model_aliases.MODEL_ALIASES) >= 150  # Roboflow's public table, not a sample
+    assert inference_sdk.model_aliases.resolve_alias("yolov8n-seg-640") == "coco-dataset-vdnr1/2"
+    assert inference_sdk.model_aliases.resolve_alias("shapes/1") == "shapes/1"
+
+
 def test_legacy_route_gives_the_same_predictions(client):
     shapes = scene(3)
     v1_result = client.infer(shapes.image, model_id=DETECTOR_ID)

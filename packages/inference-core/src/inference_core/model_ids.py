@@ -1,4 +1,4 @@
-"""Model ids (`project/version`) and the alias table shared by server and SDK."""
+"""Model ids (`project/version`); aliases resolve through `model_aliases.py`, the one table."""
 
 from __future__ import annotations
 
@@ -6,19 +6,9 @@ import re
 from dataclasses import dataclass
 
 from inference_core.errors import InvalidModelIdError
+from inference_core.model_aliases import MODEL_ALIASES, resolve_alias
 
-# Public aliases Roboflow exposes for its hosted COCO models; one table, used everywhere.
-MODEL_ALIASES: dict[str, str] = {
-    "yolov8n-640": "coco/3",
-    "yolov8n-1280": "coco/9",
-    "yolov8s-640": "coco/6",
-    "yolov8m-640": "coco/8",
-    "yolov8l-640": "coco/10",
-    "yolov8x-640": "coco/11",
-    "yolov8n-seg-640": "coco-dataset-vdnr1/2",
-    "yolov8s-seg-640": "coco-dataset-vdnr1/4",
-    "yolov8n-pose-640": "coco-pose/1",
-}
+__all__ = ["MODEL_ALIASES", "ModelId", "parse_model_id", "resolve_alias"]
 
 # fullmatch, never `$`: `$` also matches before a trailing newline.
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -31,10 +21,6 @@ class ModelId:
 
     def __str__(self) -> str:
         return f"{self.project}/{self.version}"
-
-
-def resolve_alias(model_id: str) -> str:
-    return MODEL_ALIASES.get(model_id, model_id)
 
 
 def parse_model_id(model_id: str) -> ModelId:

@@ -38,6 +38,7 @@ from inference_sdk.http.errors import (
 from inference_sdk.http.images import EncodedImage, SizeLimit, decode_visualisation, flatten, load_inputs
 from inference_sdk.http.predictions import rescale
 from inference_sdk.http.protocol import Call, Operation, Reply, RetryPolicy, gather, send, send_json
+from inference_sdk.model_aliases import resolve_alias
 
 V1_ROUTES = {
     OBJECT_DETECTION_TASK: "/infer/object_detection",
@@ -83,7 +84,7 @@ class Session:
         chosen = model_id or self.selected_model
         if chosen is None:
             raise ModelNotSelectedError("No model was selected to be used.")
-        return chosen
+        return resolve_alias(chosen)
 
     def ensure_v1(self) -> None:
         if self.mode is not HTTPClientMode.V1:
@@ -105,12 +106,14 @@ def list_loaded_models(session: Session) -> Operation[RegisteredModels]:
 
 def load_model(session: Session, model_id: str) -> Operation[RegisteredModels]:
     session.ensure_v1()
+    model_id = resolve_alias(model_id)
     call = session.call("POST", "/model/add", json={"model_id": model_id, **session.key_fields()})
     return RegisteredModels.from_dict((yield from send_json(call, session.retry)))
 
 
 def unload_model(session: Session, model_id: str) -> Operation[RegisteredModels]:
     session.ensure_v1()
+    model_id = resolve_alias(model_id)
     call = session.call("POST", "/model/remove", json={"model_id": model_id, **session.key_fields()})
     return RegisteredModels.from_dict((yield from send_json(call, session.retry)))
 
@@ -126,6 +129,7 @@ def get_model_description(
 ) -> Operation[ModelDescription]:
     """The registry entry for `model_id`, loading the model first if allowed and needed."""
     session.ensure_v1()
+    model_id = resolve_alias(model_id)  # as Roboflow's client: `yolov8n-640` is listed as `coco/3`
     description = (yield from list_loaded_models(session)).find(model_id)
     if description is None and allow_loading:
         description = (yield from load_model(session, model_id)).find(model_id)

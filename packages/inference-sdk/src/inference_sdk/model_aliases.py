@@ -1,0 +1,1 @@
+../../../inference-core/src/inference_core/model_aliases.py
