@@ -207,14 +207,29 @@ def differences(ours: object, theirs: object, path: str = "") -> list[str]:
             for found in differences(a, b, f"{path}[{index}]")
         ]
     if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and not isinstance(ours, bool):
-        tolerance = CONFIDENCE_TOLERANCE if path.endswith(("confidence", "time_in_zone")) else BOX_TOLERANCE
-        return [] if abs(ours - theirs) <= tolerance else [f"{path}: {ours} vs {theirs}"]
+        return [] if abs(ours - theirs) <= _tolerance(path, ours, theirs) else [f"{path}: {ours} vs {theirs}"]
     if isinstance(ours, str) and isinstance(theirs, str):
         if UUID_LIKE.search(ours) and UUID_LIKE.search(theirs):
             return []
         if "timestamp" in ours and "timestamp" in theirs:  # CSV with a timestamp column
             return [] if _csv_without_time(ours) == _csv_without_time(theirs) else [f"{path}: CSV differs"]
     return [] if ours == theirs else [f"{path}: {_short(ours)} vs {_short(theirs)}"]
+
+
+GEOMETRY_KEYS = ("x", "y", "width", "height", "offset_x", "offset_y", "angle")
+GEOMETRY_PARTS = (".rect[", ".points[", ".keypoints[", ".center", ".left_most", "velocity", "speed")
+
+
+def _tolerance(path: str, ours: float, theirs: float) -> float:
+    """Pixels for geometry, 0.02 for confidences, exact for counts and other whole numbers."""
+    last = path.rsplit(".", 1)[-1]
+    if last in GEOMETRY_KEYS or any(part in path for part in GEOMETRY_PARTS):
+        return BOX_TOLERANCE
+    if "confidence" in last or last == "time_in_zone":
+        return CONFIDENCE_TOLERANCE
+    if isinstance(ours, int) and isinstance(theirs, int):
+        return 0
+    return 1e-6 + 1e-6 * max(abs(ours), abs(theirs))
 
 
 def _csv_without_time(text: str) -> list[list[str]]:
