@@ -359,3 +359,17 @@ def test_infer_on_stream_over_a_video_file(client, tmp_path):
     assert all(frame.shape == (480, 640, 3) for _, frame, _ in seen)
     predictions = [prediction for _, _, prediction in seen]
     assert_finds_most([(shapes.objects, result) for shapes, result in zip(scenes, predictions, strict=True)])
+
+
+def test_statuses_the_server_sends_raise_typed_errors(client):
+    """Each is still an HTTPCallErrorError (Roboflow's `except` blocks keep working), but typed."""
+    from inference_sdk.http.errors import BadRequestError, ModelNotFoundError
+
+    shapes = scene(6)
+    with pytest.raises(ModelNotFoundError) as missing:
+        client.infer(shapes.image, model_id="no-such-model/1")
+    assert isinstance(missing.value, HTTPCallErrorError) and missing.value.status_code == 404
+    with client.use_configuration(InferenceConfiguration(confidence_threshold=-0.5)):
+        with pytest.raises(BadRequestError) as refused:
+            client.infer(shapes.image, model_id=DETECTOR_ID)
+    assert refused.value.status_code == 400 and "confidence must be" in refused.value.api_message

@@ -1,7 +1,8 @@
 """Exceptions raised by the client.
 
 Names, module path and meanings match Roboflow's `inference_sdk.http.errors`, so existing
-`except HTTPCallErrorError:` blocks keep working. Every error the client raises on purpose derives
+`except HTTPCallErrorError:` blocks keep working; for the statuses our server sends the client
+raises a typed subclass (`ModelNotFoundError` for 404, ...; see `STATUS_ERRORS`). Every error the client raises on purpose derives
 from `HTTPClientError`, except `RetryError`, which (as in Roboflow's client) never escapes `infer`.
 """
 
@@ -45,6 +46,58 @@ class HTTPCallErrorError(HTTPClientError):
 
     def __str__(self) -> str:
         return self.__repr__()
+
+
+class BadRequestError(HTTPCallErrorError):
+    """400: the server could not use the request (an undecodable image, a parameter out of range)."""
+
+
+class RequestValidationError(HTTPCallErrorError):
+    """422: the request's shape or a parameter's type is wrong."""
+
+
+class UnauthorizedError(HTTPCallErrorError):
+    """401 or 403: the API key is missing, wrong, or may not use this model."""
+
+
+class ModelNotFoundError(HTTPCallErrorError):
+    """404: the model is neither on the server nor downloadable by it."""
+
+
+class PayloadTooLargeError(HTTPCallErrorError):
+    """413: the body, an image or the batch is over the server's limits."""
+
+
+class UnsupportedMediaTypeError(HTTPCallErrorError):
+    """415: an image format the server does not decode."""
+
+
+class ServerError(HTTPCallErrorError):
+    """5xx: the server or its model failed (a broken or unsupported model, a registry failure)."""
+
+
+class ServiceUnavailableError(ServerError):
+    """503: the server is not ready, or no backend or registry can serve the request now."""
+
+
+#: status -> the typed error the client raises for it (others: HTTPCallErrorError itself).
+STATUS_ERRORS: dict[int, type[HTTPCallErrorError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: UnauthorizedError,
+    404: ModelNotFoundError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    422: RequestValidationError,
+    503: ServiceUnavailableError,
+}
+
+
+def error_for_status(status_code: int) -> type[HTTPCallErrorError]:
+    """The typed error for a status; every one is an HTTPCallErrorError, as Roboflow's client raises."""
+    if status_code in STATUS_ERRORS:
+        return STATUS_ERRORS[status_code]
+    return ServerError if status_code >= 500 else HTTPCallErrorError
 
 
 class HTTPServerConnectionError(HTTPClientError):

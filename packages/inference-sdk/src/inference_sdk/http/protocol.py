@@ -18,7 +18,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from inference_sdk.http.errors import HTTPCallErrorError, HTTPClientError, HTTPServerConnectionError
+from inference_sdk.http.errors import HTTPClientError, HTTPServerConnectionError, error_for_status
 
 T = TypeVar("T")
 
@@ -124,7 +124,7 @@ def ensure_success(call: Call, outcome: Reply | TransportFailure | None) -> Repl
         raise HTTPClientError(f"Request failed ({where}): {outcome.message}")
     assert outcome is not None
     if outcome.status_code >= 400:
-        raise HTTPCallErrorError(
+        raise error_for_status(outcome.status_code)(
             description=f"{where} answered {outcome.status_code}",
             status_code=outcome.status_code,
             api_message=api_message(outcome),
