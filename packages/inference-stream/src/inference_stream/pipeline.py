@@ -157,12 +157,14 @@ class InferencePipeline:
         decoding_buffer_size: int | None = None,
         model_manager: Any = None,
         url_policy: UrlPolicy | None = None,
+        use_workflow_definition_cache: bool = True,
         **unsupported: Any,
     ) -> InferencePipeline:
         """A pipeline running a workflow on every frame; `on_prediction` gets one output object per frame.
 
         The specification is given inline or, by `workspace_name` and `workflow_id`, read from the
-        saved specifications folder (`WORKFLOWS_SPECIFICATIONS_DIR`). It is compiled (and its
+        saved specifications folder (`WORKFLOWS_SPECIFICATIONS_DIR`) or fetched from Roboflow's API
+        with `api_key`, as the server's workflow routes do. It is compiled (and its
         errors raised) here, before any thread starts. Needs the `visionhost-workflows` package.
         """
         try:
@@ -175,7 +177,9 @@ class InferencePipeline:
                 '(pip install "./packages/inference-workflows" from the VisionHost repository).'
             ) from error
         handler = WorkflowFrameHandler(
-            load_specification(workflow_specification, workspace_name, workflow_id),
+            load_specification(
+                workflow_specification, workspace_name, workflow_id, api_key, use_workflow_definition_cache
+            ),
             manager=model_manager,
             api_key=api_key,
             image_input_name=image_input_name,

@@ -27,17 +27,22 @@ def video_metadata(frame: VideoFrame) -> dict[str, Any]:
 
 
 def load_specification(
-    workflow_specification: dict | None, workspace_name: str | None, workflow_id: str | None
+    workflow_specification: dict | None,
+    workspace_name: str | None,
+    workflow_id: str | None,
+    api_key: str | None = None,
+    use_cache: bool = True,
 ) -> dict:
-    """The inline specification, or a saved one (`WORKFLOWS_SPECIFICATIONS_DIR/{workspace}/{id}.json`)."""
+    """The inline specification, or a saved one: from `WORKFLOWS_SPECIFICATIONS_DIR`, else fetched
+    from Roboflow's API with `api_key` (kept on disk for offline use), as the server's routes do."""
     if workflow_specification:
         return workflow_specification
     if workspace_name is None or workflow_id is None:
         raise ValueError("Either (`workspace_name`, `workflow_id`) or `workflow_specification` must be provided.")
     from inference_workflows.context import WorkflowSettings
-    from inference_workflows.http import load_saved_specification
+    from inference_workflows.saved import load_saved_specification
 
-    return load_saved_specification(WorkflowSettings.from_env().specifications_dir, workspace_name, workflow_id)
+    return load_saved_specification(WorkflowSettings.from_env(), workspace_name, workflow_id, api_key, use_cache)
 
 
 class WorkflowFrameHandler:
