@@ -9,7 +9,6 @@ import numpy as np
 from inference_core import CoreSettings, build_manager
 from inference_core.models.masks import decode_coco_rle
 from model_dirs import roboflow_model_dir
-
 from rfdetr_agreement import IMAGES_DIR, SEGMENTER, box_iou, corners
 
 SCENE = IMAGES_DIR / "scene-3.jpg"  # 400 x 300
