@@ -23,7 +23,8 @@ def test_the_page_and_its_files_are_served_from_the_package(make_client, detecto
         assert answer.status_code == 200 and answer.text.strip(), linked
     script = client.get("/_page/page.js").text
     assert "/model/cache" in script and "visualize_predictions" in script
-    for route in ("object_detection", "instance_segmentation", "classification", "keypoints_detection"):
+    for route in ("object_detection", "instance_segmentation", "classification", "keypoints_detection",
+                  "semantic_segmentation"):
         assert f'"{route}"' in script  # every /infer route the page may call exists on the server
         assert client.post(f"/infer/{route}", json={}).status_code == 422
 

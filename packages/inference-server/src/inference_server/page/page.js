@@ -8,6 +8,7 @@ const INFER_ROUTES = {
   "instance-segmentation": "instance_segmentation",
   "classification": "classification",
   "keypoint-detection": "keypoints_detection",
+  "semantic-segmentation": "semantic_segmentation",
 };
 
 const byId = (id) => document.getElementById(id);
@@ -122,8 +123,11 @@ async function predict(event) {
   drawn.hidden = false;
   const shown = { ...answer, visualization: `(${answer.visualization.length} base64 characters, drawn on the left)` };
   byId("predictions-json").textContent = JSON.stringify(shown, null, 2);
-  const count = (answer.predictions || []).length;
-  status.textContent = `${count} prediction${count === 1 ? "" : "s"} in ${answer.time.toFixed(3)} s.`;
+  // semantic segmentation answers one mask, not a list: count the classes present in it
+  const count = Array.isArray(answer.predictions)
+    ? answer.predictions.length : (answer.predictions.present_class_ids || []).length;
+  const noun = Array.isArray(answer.predictions) ? "prediction" : "class";
+  status.textContent = `${count} ${noun}${count === 1 ? "" : noun === "class" ? "es" : "s"} in ${answer.time.toFixed(3)} s.`;
   showModels();
 }
 
