@@ -6,11 +6,12 @@ cap, and no server paths in the messages."""
 from __future__ import annotations
 
 import dataclasses
+import socket
 from pathlib import Path
 
 import pytest
 from fake_registry import GOOD_KEY, FakeRegistry, RegistryModel, default_model
-from inference_core.errors import ModelNotFoundError, RegistryError
+from inference_core.errors import InferenceError, ModelNotFoundError, RegistryError
 from inference_core.settings import CoreSettings, RegistrySettings
 from inference_core.sources import build_fetcher
 from inference_core.sources.cache import STAGING_DIR
@@ -130,3 +131,51 @@ def test_open_server_defaults_cap_the_cache_and_name_the_artifact_hosts():
     assert "storage.googleapis.com" in defaults.artifact_hosts
     configured = CoreSettings.from_env({"MODEL_CACHE_MAX_BYTES": "0", "MODEL_ARTIFACT_HOSTS": "a.example"}).registry
     assert configured.cache_max_bytes == 0 and configured.artifact_hosts == ("a.example",)
+
+
+# --- DNS rebinding: the download connects to the address that was checked ---------------------
+
+REBINDING_HOST = "artifacts.rebinding.example"
+PUBLIC_ANSWER = "93.184.215.14"
+
+
+@pytest.fixture
+def rebinding_dns(monkeypatch):
+    """A name server that answers a public address for the first `honest` lookups of
+    REBINDING_HOST and 127.0.0.1 after that (what a rebinding attacker's DNS does). The one stand-in
+    in these tests: this machine has no name server of ours to point at."""
+    real_getaddrinfo = socket.getaddrinfo
+    lookups = []
+
+    def install(honest: int):
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != REBINDING_HOST:
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            lookups.append(host)
+            answer = PUBLIC_ANSWER if len(lookups) <= honest else "127.0.0.1"
+            return real_getaddrinfo(answer, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        return lookups
+
+    return install
+
+
+@pytest.mark.parametrize("honest", [1, 2])
+def test_a_download_never_reaches_the_address_a_second_dns_answer_names(tmp_path, base_model, rebinding_dns,
+                                                                         honest):
+    """The registry names an allowed artifact host; its first DNS answer(s) are public and pass the
+    check, the next one names an internal server. The internal server must never be asked: the
+    connection goes to the checked address (honest=2: the pinned public address), or the answer
+    checked when connecting is refused (honest=1)."""
+    internal = FakeRegistry({MODEL_ID: base_model}).start()
+    try:
+        location = f"http://{REBINDING_HOST}:{internal.server.server_port}/files/{MODEL_ID}/weights.onnx"
+        lookups = rebinding_dns(honest)
+        with pytest.raises(InferenceError):
+            fetch(tmp_path, dataclasses.replace(base_model, model_location=location),
+                  artifact_hosts=(REBINDING_HOST,))
+        assert len(lookups) >= honest  # the check did look the name up
+        assert internal.hits("weights.onnx") == 0
+    finally:
+        internal.stop()

@@ -1,7 +1,7 @@
 """Fetch image URLs under a :class:`UrlPolicy`.
 
 The address a host resolves to is checked (see :mod:`inference_core.addresses`), and the
-connection is made to that very address, so a second DNS answer cannot swap in an internal one;
+connection is made to that very address (:mod:`inference_core.pinned_http`), so a second DNS answer cannot swap in an internal one;
 every redirect is checked again. One deadline covers the whole fetch, redirects, connecting and
 every byte of the body: a host that drips bytes is cut off when it passes, however slowly it
 sends. Every URL that cannot be parsed is a 400.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from inference_core import addresses
 from inference_core.errors import ImageFetchError, ImageSourceNotAllowedError, PayloadTooLargeError
+from inference_core.pinned_http import PinnedConnection, PinnedTlsConnection
 from inference_core.settings import UrlPolicy
 
 _METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
@@ -130,28 +130,11 @@ def _resolve(parsed: ParsedUrl, policy: UrlPolicy) -> str:
     return str(resolved[0])
 
 
-class _PinnedConnection(http.client.HTTPConnection):
-    """HTTP connection to a pre-checked address, sending the original Host header."""
-
-    def __init__(self, host: str, port: int, address: str, deadline: Deadline, read_timeout: float) -> None:
-        super().__init__(host, port, timeout=min(read_timeout, deadline.remaining()))
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedTlsConnection(_PinnedConnection):
-    def connect(self) -> None:
-        super().connect()
-        context = ssl.create_default_context()
-        self.sock = context.wrap_socket(self.sock, server_hostname=self.host)
-
-
 def _get_once(url: str, policy: UrlPolicy, max_bytes: int, deadline: Deadline) -> tuple[int, str | None, bytes]:
     parsed, address = resolve_allowed_address(url, policy)
-    connection_class = _PinnedTlsConnection if parsed.scheme == "https" else _PinnedConnection
-    connection = connection_class(parsed.host, parsed.port, address, deadline, policy.timeout_seconds)
+    connection_class = PinnedTlsConnection if parsed.scheme == "https" else PinnedConnection
+    timeout = min(policy.timeout_seconds, deadline.remaining())
+    connection = connection_class(parsed.host, parsed.port, address=address, timeout=timeout)
     # The watchdog cuts the socket at the deadline, whatever http.client is waiting for.
     watchdog = threading.Timer(deadline.remaining(), _cut, (connection,))
     watchdog.daemon = True

@@ -8,6 +8,7 @@ include query strings (they hold API keys and signatures).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import shutil
@@ -27,6 +28,7 @@ from inference_core.errors import (
     RegistryTimeoutError,
     RegistryUnavailableError,
 )
+from inference_core.pinned_http import PinnedConnection, PinnedTlsConnection
 from inference_core.settings import RegistrySettings
 from inference_core.sources.base import ProgressCallback
 from inference_core.sources.trust import ArtifactPolicy
@@ -62,7 +64,10 @@ class RegistryClient:
 
     def __init__(self, settings: RegistrySettings) -> None:
         self.settings = settings
-        self.opener = urllib.request.build_opener(_CheckedRedirects(ArtifactPolicy(settings)))
+        policy = ArtifactPolicy(settings)
+        self.opener = urllib.request.build_opener(
+            _CheckedRedirects(policy), _PinnedHttpHandler(policy), _PinnedHttpsHandler(policy)
+        )
 
     def get_json(self, url: str, what: str) -> Any:
         """GET `url` and parse its JSON body; `what` names it in error messages."""
@@ -169,6 +174,33 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         self.policy.check(newurl, "a redirected download")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class _Pinned:
+    """Connects to the address the artifact policy checked at the moment of connecting (every
+    redirect included), instead of letting the connection resolve the host again."""
+
+    def __init__(self, policy: ArtifactPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def _open_pinned(self, req, connection_class, **connection_args):
+        address = self.policy.connect_address(req.full_url, "a download")
+        if address is None:
+            return None
+        return self.do_open(functools.partial(connection_class, address=address), req, **connection_args)
+
+
+class _PinnedHttpHandler(_Pinned, urllib.request.HTTPHandler):
+    def http_open(self, req):
+        response = self._open_pinned(req, PinnedConnection)
+        return response if response is not None else super().http_open(req)
+
+
+class _PinnedHttpsHandler(_Pinned, urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        response = self._open_pinned(req, PinnedTlsConnection, context=self._context)
+        return response if response is not None else super().https_open(req)
 
 
 def status_error(status: int, url: str, what: str) -> Exception:
