@@ -10,7 +10,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from inference_server.preflight import count_list_entries
+from inference_server.preflight import count_list_entries, largest_image_list
 from inference_server.settings import ServerSettings
 
 DETECTOR_ID = "shapes/1"
@@ -69,6 +69,26 @@ def test_batch_length_is_refused_before_validation(make_client, detector_cache):
 )
 def test_image_list_pre_scan(body, expected):
     assert count_list_entries(body.encode(), "image", 11) == expected
+
+
+IMG = '{"type": "base64", "value": "x"}'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"inputs": {"image": [' + ",".join([IMG] * 3) + "]}}", 3),
+        ('{"inputs": {"a": [' + IMG + '], "b": [' + ",".join([IMG] * 5) + '], "c": 1}}', 5),
+        ('{"inputs": {"names": ["a", "b", "c", "d", "e", "f"], "zones": [[[1, 2]], [[3, 4]]]}}', 0),
+        ('{"specification": {"inputs": [' + ",".join([IMG] * 20) + ']}, "inputs": {}}', 0),
+        ('{"inputs": {"image": [' + ",".join([IMG] * 100_000) + "]}}", 11),
+        ('{"inputs": {"image": [' + IMG + ", " + IMG, 0),
+        ('{"inputs": [' + IMG + "]}", 0),
+        ("not json", 0),
+    ],
+)
+def test_workflow_inputs_pre_scan(body, expected):
+    assert largest_image_list(body.encode(), "inputs", 11) == expected
 
 
 def test_state_changes_need_post_unless_roboflows_get_is_turned_on(make_client, detector_cache):

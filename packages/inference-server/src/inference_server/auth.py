@@ -8,6 +8,7 @@ before any route reads a JSON body).
 
 from __future__ import annotations
 
+import email.message
 import hmac
 import json
 import re
@@ -51,7 +52,15 @@ def body_api_keys(body: bytes) -> list[str]:
 
 
 def is_json(headers: Mapping[str, str]) -> bool:
-    return headers.get("content-type", "").lower().startswith("application/json")
+    """Whether the routes will parse the body as JSON: FastAPI does so for no content type at all,
+    `application/json` and any `application/...+json`, whatever the parameters and letter case."""
+    content_type = headers.get("content-type")
+    if not content_type:
+        return True
+    parsed = email.message.Message()  # the header parser FastAPI decides with
+    parsed["content-type"] = content_type
+    subtype = parsed.get_content_subtype()
+    return parsed.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def key_is_accepted(keys: list[str], accepted: tuple[str, ...]) -> bool:
