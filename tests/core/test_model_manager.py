@@ -95,23 +95,45 @@ def test_registry_description(counting_manager):
 
 
 def test_unloading_does_not_break_requests_still_holding_the_model(counting_manager):
+    """Calls in flight when the model is unloaded finish; the runtime goes when the last one does."""
+    import gc
+    import weakref
+
     import numpy as np
 
     model = counting_manager.get("a/1")
     image = np.full((240, 320, 3), 90, np.uint8)
+    in_flight, unloaded = threading.Barrier(4), threading.Event()
+    real_run = model.session.run
+
+    def run_across_the_unload(feeds):
+        in_flight.wait(timeout=30)  # every caller is inside the runtime ...
+        assert unloaded.wait(timeout=30)  # ... when the model is unloaded under it
+        return real_run(feeds)
+
+    model.session.run = run_across_the_unload
     errors: list[Exception] = []
 
-    def keep_inferring():
-        for _ in range(5):
-            try:
-                model.infer(image)
-            except Exception as error:  # noqa: BLE001 - collected and asserted below
-                errors.append(error)
+    def infer_once():
+        try:
+            model.infer(image)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
 
-    threads = [threading.Thread(target=keep_inferring) for _ in range(3)]
+    threads = [threading.Thread(target=infer_once) for _ in range(3)]
     for thread in threads:
         thread.start()
+    in_flight.wait(timeout=30)
     counting_manager.remove("a/1")
+    unloaded.set()
     for thread in threads:
         thread.join()
     assert errors == [] and model.session.closed and not counting_manager.is_loaded("a/1")
+    # nothing but this test holds the session now (and the counter that saw it closed):
+    # dropping them frees the runtime session
+    assert CountingOnnxBackend.closed == [model.session]
+    CountingOnnxBackend.closed.clear()
+    released = weakref.ref(model.session)
+    del model, real_run, run_across_the_unload, threads
+    gc.collect()
+    assert released() is None, "the unloaded session is still referenced after its last call"

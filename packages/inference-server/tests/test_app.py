@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import time
 
 import cv2
 import numpy as np
+import pytest
 from inference_server.settings import ServerSettings
 
 DETECTOR_ID = "shapes/1"  # filed by conftest's detector_cache
@@ -134,10 +136,19 @@ def test_error_shapes(make_client, detector_cache):
     ]
 
 
-def test_inference_without_batching_window(make_client, detector_cache):
-    client = make_client(settings_for(detector_cache, batch_window_seconds=0.0))
+def gathered_forward_passes(client) -> int:
+    """How many forward passes went through the dynamic batcher, from /metrics."""
+    found = re.search(r"visionhost_forward_batch_size_count\{[^}]*\} ([0-9.e+]+)", client.get("/metrics").text)
+    return int(float(found.group(1))) if found else 0
+
+
+@pytest.mark.parametrize(("window_seconds", "batched"), [(0.0, False), (0.002, True)])
+def test_a_zero_batching_window_turns_batching_off(make_client, detector_cache, window_seconds, batched):
+    settings = settings_for(detector_cache, dynamic_batching="on", batch_window_seconds=window_seconds)
+    client = make_client(settings)
     answer = client.post("/infer/object_detection", json={**INFER_BODY, "image": [INFER_BODY["image"]] * 2})
     assert answer.status_code == 200 and len(answer.json()) == 2
+    assert (gathered_forward_passes(client) > 0) is batched
 
 
 def test_a_model_sent_to_another_tasks_route_is_told_which_route_is_its_own(make_client, detector_cache):
