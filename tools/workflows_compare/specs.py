@@ -412,6 +412,24 @@ CASES = {
             ("count_out", "$steps.line.count_out"),
         ],
     ),
+    "detections_consensus": spec(
+        [
+            {**DETECT, "name": "loose"},
+            {**DETECT, "name": "strict", "confidence": 0.9},
+            step(
+                "roboflow_core/detections_consensus@v1",
+                "vote",
+                predictions_batches=["$steps.strict.predictions", "$steps.loose.predictions"],
+                required_votes=2,
+                required_objects={"star": 1},
+            ),
+        ],
+        [
+            ("predictions", "$steps.vote.predictions"),
+            ("object_present", "$steps.vote.object_present"),
+            ("presence_confidence", "$steps.vote.presence_confidence"),
+        ],
+    ),
     "codes": spec(
         [
             step("roboflow_core/qr_code_detector@v1", "qr", images="$inputs.image"),
@@ -444,6 +462,18 @@ BAD_CASES = {
                 "c",
                 images="$steps.detect.predictions",
                 model_id=CLASSIFIER,
+            ),
+        ],
+        [],
+    ),
+    "consensus_zero_votes": spec(
+        [
+            DETECT,
+            step(
+                "roboflow_core/detections_consensus@v1",
+                "vote",
+                predictions_batches=["$steps.detect.predictions"],
+                required_votes=0,
             ),
         ],
         [],

@@ -6,6 +6,7 @@ from inference_core.plugins import hookimpl
 
 from inference_workflows.blocks.base import Block
 from inference_workflows.blocks.codes import CODE_BLOCKS
+from inference_workflows.blocks.fusion import FUSION_BLOCKS
 from inference_workflows.blocks.logic import LOGIC_BLOCKS
 from inference_workflows.blocks.models import MODEL_BLOCKS
 from inference_workflows.blocks.sinks import SINK_BLOCKS
@@ -25,5 +26,6 @@ def register_workflow_blocks() -> list[type[Block]]:
         *VIDEO_BLOCKS,
         *CODE_BLOCKS,
         *SLICING_BLOCKS,
+        *FUSION_BLOCKS,
         *SINK_BLOCKS,
     ]
