@@ -34,24 +34,34 @@ from shape_fixtures.networks import PresenceClassifier, ShapeDetector, load_dete
 from shape_fixtures.training import image_label_batches, timed_build, train_model, train_or_load
 
 
-def run_classify(options: argparse.Namespace) -> None:
+def image_classifier_trainer(options: argparse.Namespace, build_set, to_input, loss_function):
+    """The train step of the classify and multilabel tasks: labelled images, flipped, in batches."""
+
     def train(classifier: PresenceClassifier) -> PresenceClassifier:
         if options.init:
             load_detector_weights(classifier.detector, options.init)
-        images, labels = timed_build(
-            lambda: build_classification_set(options.seed * 1_000_000, options.train_images)
-        )
+        images, labels = timed_build(lambda: build_set(options.seed * 1_000_000, options.train_images))
         torch.manual_seed(options.seed)
         batches = image_label_batches(
-            images, labels, options.batch_size, np.random.default_rng(options.seed), to_network_input
+            images, labels, options.batch_size, np.random.default_rng(options.seed), to_input
         )
-
-        def loss_function(logits, batch):
-            loss = functional.cross_entropy(logits, batch["labels"])
-            return loss, {"ce": loss.item()}
-
         return train_model(classifier, batches, loss_function, options.minutes, options.learning_rate)
 
+    return train
+
+
+def cross_entropy_loss(logits: torch.Tensor, batch: dict) -> tuple[torch.Tensor, dict]:
+    loss = functional.cross_entropy(logits, batch["labels"])
+    return loss, {"ce": loss.item()}
+
+
+def binary_cross_entropy_loss(logits: torch.Tensor, batch: dict) -> tuple[torch.Tensor, dict]:
+    loss = functional.binary_cross_entropy_with_logits(logits, batch["labels"])
+    return loss, {"bce": loss.item()}
+
+
+def run_classify(options: argparse.Namespace) -> None:
+    train = image_classifier_trainer(options, build_classification_set, to_network_input, cross_entropy_loss)
     classifier = train_or_load(PresenceClassifier(ShapeDetector()), options, train)
     path = options.output_dir / "shapes-cls.onnx"
     module = SoftmaxClassifierLayout(classifier)
@@ -77,23 +87,7 @@ def run_classify(options: argparse.Namespace) -> None:
 
 
 def run_multilabel(options: argparse.Namespace) -> None:
-    def train(classifier: PresenceClassifier) -> PresenceClassifier:
-        if options.init:
-            load_detector_weights(classifier.detector, options.init)
-        images, labels = timed_build(
-            lambda: build_multilabel_set(options.seed * 1_000_000, options.train_images)
-        )
-        torch.manual_seed(options.seed)
-        batches = image_label_batches(
-            images, labels, options.batch_size, np.random.default_rng(options.seed), normalise_half
-        )
-
-        def loss_function(logits, batch):
-            loss = functional.binary_cross_entropy_with_logits(logits, batch["labels"])
-            return loss, {"bce": loss.item()}
-
-        return train_model(classifier, batches, loss_function, options.minutes, options.learning_rate)
-
+    train = image_classifier_trainer(options, build_multilabel_set, normalise_half, binary_cross_entropy_loss)
     classifier = PresenceClassifier(ShapeDetector(), normalised_input=True, upscale=MULTILABEL_UPSCALE)
     classifier = train_or_load(classifier, options, train)
     path = options.output_dir / "shapes-multilabel.onnx"

@@ -309,34 +309,41 @@ def _crop_span(centre: float, length: float, limit: int) -> tuple[int, int]:
     return start, start + length
 
 
-def build_classification_set(first_seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 128, 128, 3) uint8 BGR pre-processed crops and (N,) class ids, cached."""
-    cache_file = CACHE_DIR / f"classify-{first_seed}-{count}.npz"
+def _cached_images_and_labels(cache_file: Path, build) -> tuple[np.ndarray, np.ndarray]:
+    """build()'s (images, labels), kept in cache_file (an .npz) for the next run."""
     if cache_file.exists():
         stored = np.load(cache_file)
         return stored["images"], stored["labels"]
-    images = np.zeros((count, CLASSIFY_SIZE, CLASSIFY_SIZE, 3), np.uint8)
-    labels = np.zeros(count, np.int64)
-    for index in range(count):
-        crop, labels[index] = classification_sample(first_seed + index)
-        images[index] = resize_shorter_and_centre_crop(crop)
+    images, labels = build()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     np.savez(cache_file, images=images, labels=labels)
     return images, labels
+
+
+def build_classification_set(first_seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 128, 128, 3) uint8 BGR pre-processed crops and (N,) class ids, cached."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        images = np.zeros((count, CLASSIFY_SIZE, CLASSIFY_SIZE, 3), np.uint8)
+        labels = np.zeros(count, np.int64)
+        for index in range(count):
+            crop, labels[index] = classification_sample(first_seed + index)
+            images[index] = resize_shorter_and_centre_crop(crop)
+        return images, labels
+
+    return _cached_images_and_labels(CACHE_DIR / f"classify-{first_seed}-{count}.npz", build)
 
 
 def build_multilabel_set(first_seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """(N, 224, 224, 3) uint8 BGR stretched scenes and (N, C) 0/1 presence labels, cached."""
-    cache_file = CACHE_DIR / f"multilabel-{first_seed}-{count}.npz"
-    if cache_file.exists():
-        stored = np.load(cache_file)
-        return stored["images"], stored["labels"]
-    images = np.zeros((count, MULTILABEL_SIZE, MULTILABEL_SIZE, 3), np.uint8)
-    labels = np.zeros((count, len(CLASS_NAMES)), np.float32)
-    for index in range(count):
-        scene = scene_for_seed(first_seed + index)
-        images[index] = stretch_resize(scene.image)
-        labels[index, [shape.class_id for shape in scene.objects]] = 1.0
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.savez(cache_file, images=images, labels=labels)
-    return images, labels
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        images = np.zeros((count, MULTILABEL_SIZE, MULTILABEL_SIZE, 3), np.uint8)
+        labels = np.zeros((count, len(CLASS_NAMES)), np.float32)
+        for index in range(count):
+            scene = scene_for_seed(first_seed + index)
+            images[index] = stretch_resize(scene.image)
+            labels[index, [shape.class_id for shape in scene.objects]] = 1.0
+        return images, labels
+
+    return _cached_images_and_labels(CACHE_DIR / f"multilabel-{first_seed}-{count}.npz", build)
