@@ -120,44 +120,38 @@ def match_detections(
 def evaluate_detector_onnx(
     path: Path, scene_count: int = 50, confidence: float = 0.5, iou_threshold: float = 0.5
 ) -> DetectionMetrics:
-    import onnxruntime
+    def detections(output: np.ndarray, placement: Letterbox) -> list:
+        return [
+            (to_original_pixels(box, placement), score, class_id)
+            for box, score, class_id, _ in decode_yolov8(output, confidence, iou_threshold)
+        ]
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return _held_out_detection_metrics(path, scene_count, detections)
+
+
+def evaluate_end2end_onnx(path: Path, scene_count: int = 50, confidence: float = 0.5) -> DetectionMetrics:
+    """The end-to-end file needs no NMS: keep rows with score >= confidence."""
+
+    def detections(rows: np.ndarray, placement: Letterbox) -> list:
+        return [
+            (to_original_pixels(row[:4], placement), float(row[4]), int(row[5]))
+            for row in rows
+            if row[4] >= confidence
+        ]
+
+    return _held_out_detection_metrics(path, scene_count, detections)
+
+
+def _held_out_detection_metrics(path: Path, scene_count: int, detections) -> DetectionMetrics:
+    """Match detections(first output of one image, placement) with the held-out scenes' shapes."""
+    session = onnx_session(path)
     shapes = found = false_positives = 0
     ious: list[float] = []
     for index in range(scene_count):
         scene = scene_for_seed(HELD_OUT_SEED_BASE + index)
         image, placement = letterbox(scene.image)
         output = session.run(None, {"images": to_network_input(image)[None]})[0][0]
-        detections = [
-            (to_original_pixels(box, placement), score, class_id)
-            for box, score, class_id, _ in decode_yolov8(output, confidence, iou_threshold)
-        ]
-        found_here, false_here, ious_here = match_detections(detections, scene)
-        shapes += len(scene.objects)
-        found += found_here
-        false_positives += false_here
-        ious += ious_here
-    return DetectionMetrics(shapes, found, false_positives, float(np.mean(ious)) if ious else 0.0)
-
-
-def evaluate_end2end_onnx(path: Path, scene_count: int = 50, confidence: float = 0.5) -> DetectionMetrics:
-    """The end-to-end file needs no NMS: keep rows with score >= confidence."""
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    shapes = found = false_positives = 0
-    ious: list[float] = []
-    for index in range(scene_count):
-        scene = scene_for_seed(HELD_OUT_SEED_BASE + index)
-        image, placement = letterbox(scene.image)
-        rows = session.run(None, {"images": to_network_input(image)[None]})[0][0]
-        detections = [
-            (to_original_pixels(row[:4], placement), float(row[4]), int(row[5]))
-            for row in rows
-            if row[4] >= confidence
-        ]
-        found_here, false_here, ious_here = match_detections(detections, scene)
+        found_here, false_here, ious_here = match_detections(detections(output, placement), scene)
         shapes += len(scene.objects)
         found += found_here
         false_positives += false_here

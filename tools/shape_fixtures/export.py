@@ -45,8 +45,7 @@ class YoloV8DetectLayout(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         boxes, scores = _flat_boxes_and_scores(self.detector, images)
-        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-        size = boxes[:, 2:] - boxes[:, :2]
+        centre, size = _centre_and_size(boxes)
         return torch.cat([centre, size, scores], dim=1)
 
 
@@ -63,8 +62,7 @@ class YoloV5DetectLayout(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         boxes, scores = _flat_boxes_and_scores(self.detector, images)
-        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-        size = boxes[:, 2:] - boxes[:, :2]
+        centre, size = _centre_and_size(boxes)
         objectness = scores.amax(dim=1, keepdim=True)
         class_scores = scores / objectness.clamp(min=1e-9)
         return torch.cat([centre, size, objectness, class_scores], dim=1).transpose(1, 2)
@@ -99,6 +97,11 @@ class EndToEndDetectLayout(nn.Module):
         final_boxes = top_boxes.gather(1, final_index.unsqueeze(-1).expand(-1, -1, 4))
         final_class = top_class.gather(1, final_index)
         return torch.cat([final_boxes, final_score.unsqueeze(-1), final_class.unsqueeze(-1)], dim=2)
+
+
+def _centre_and_size(boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 4, N) x1y1x2y2 -> the (B, 2, N) centres and (B, 2, N) widths and heights."""
+    return (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
 
 
 def _fast_nms_keep(boxes: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
