@@ -20,6 +20,9 @@ from inference_core.errors import SettingsError
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 FROM_ENVIRONMENT, FROM_ENV_FILE, FROM_DEFAULT = "environment", "env file", "default"
+#: Entry-point group where an installed package declares its settings: a callable taking an
+#: EnvReader and reading every variable the package uses (`read_settings(env)`).
+SETTINGS_GROUP = "visionhost.settings"
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,20 @@ class EnvReader:
         text = "" if value is None and shown is None else str(value if shown is None else shown)
         self.records[name] = SettingRecord(name, text, FROM_DEFAULT)  # the last reader decides
         return value
+
+
+def read_package_settings(env: EnvReader) -> None:
+    """Read, and so check and record, the settings each installed package declares under
+    SETTINGS_GROUP. A package whose module cannot be imported (a missing optional dependency)
+    is skipped, as the server skips its routes; a bad value raises SettingsError."""
+    from importlib.metadata import entry_points
+
+    for entry_point in sorted(entry_points(group=SETTINGS_GROUP), key=lambda point: point.name):
+        try:
+            reader = entry_point.load()
+        except ImportError:
+            continue
+        reader(env)
 
 
 def _hidden(value: str | None) -> str:

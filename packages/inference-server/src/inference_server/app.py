@@ -90,18 +90,17 @@ def _mount_workflows(app: FastAPI, state: ServerState) -> None:
 def _mount_stream_api(app: FastAPI, state: ServerState) -> None:
     """`/inference_pipelines/...` (Roboflow's stream API) when the optional visionhost-stream and
     visionhost-workflows packages are installed; the routes answer 404 unless ENABLE_STREAM_API is set."""
-    import os
-
     try:
         import inference_workflows  # noqa: F401  (stream pipelines run workflows)
+        from inference_stream.settings import StreamApiSettings
         from inference_stream.stream_api.http import build_router
         from inference_stream.stream_api.manager import PipelineManager, StreamApiDisabledError
     except ImportError:
         return
     manager = None
-    if os.environ.get("ENABLE_STREAM_API", "").strip().lower() in {"1", "true", "yes", "on"}:
-        limit = int(os.environ.get("STREAM_MANAGER_MAX_ACTIVE_PIPELINES", "8"))
-        manager = PipelineManager(state.settings.core, max_pipelines=limit)
+    api_settings = StreamApiSettings.from_env()
+    if api_settings.enabled:
+        manager = PipelineManager(state.settings.core, max_pipelines=api_settings.max_active_pipelines)
         app.state.stream_pipelines = manager
 
     def pipelines() -> PipelineManager:

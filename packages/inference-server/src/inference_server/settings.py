@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from inference_core.config import EnvReader
+from inference_core.config import EnvReader, read_package_settings
 from inference_core.settings import CoreSettings
 
 DEFAULT_PORT = 9001
@@ -92,7 +92,8 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Mapping[str, str] | None = None
 ) -> tuple[ServerSettings, EnvReader]:
-    """Everything a server start reads, checked: the server's, core's and each installed backend's.
+    """Everything a server start reads, checked: the server's, core's, each installed backend's
+    and those of each installed package declaring its own (`visionhost.settings` entry points).
 
     Returns the settings and the reader, whose report says where each value came from. Raises
     SettingsError (one line: variable, value, what is allowed) on the first unusable value.
@@ -103,6 +104,7 @@ def load_settings(
     settings = ServerSettings.from_env(env)
     for backend in plugin_classes("backends"):
         backend.read_settings(env)
+    read_package_settings(env)
     return settings, env
 
 

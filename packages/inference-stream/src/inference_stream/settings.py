@@ -1,26 +1,17 @@
-"""Stream settings from the environment, read when a pipeline is built (Roboflow's variable names)."""
+"""Stream settings from the environment (Roboflow's variable names), read through core's strict
+reader: checked at server start-up (`read_settings`, declared under the `visionhost.settings`
+entry-point group) and read again when a pipeline is built."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        return float(value) if value else default
-    except ValueError:
-        return default
+from inference_core.config import EnvReader
 
 
-def _int(name: str, default: int) -> int:
-    return int(_float(name, default))
-
-
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in {"1", "true", "yes", "on"}
+def _reader(environ: Mapping[str, str] | EnvReader | None) -> EnvReader:
+    return environ if isinstance(environ, EnvReader) else EnvReader(environ)
 
 
 @dataclass(frozen=True)
@@ -42,16 +33,41 @@ class StreamSettings:
     frame_drop_on_file_rate_limiting: bool = False
 
     @classmethod
-    def from_env(cls) -> StreamSettings:
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> StreamSettings:
+        env = _reader(environ)
         return cls(
-            buffer_size=max(1, _int("VIDEO_SOURCE_BUFFER_SIZE", cls.buffer_size)),
-            predictions_queue_size=max(1, _int("INFERENCE_PIPELINE_PREDICTIONS_QUEUE_SIZE", cls.predictions_queue_size)),
-            restart_attempt_delay=max(0.05, _float("INFERENCE_PIPELINE_RESTART_ATTEMPT_DELAY", 1.0)),
-            restart_max_delay=max(0.05, _float("INFERENCE_PIPELINE_RESTART_MAX_DELAY", 10.0)),
-            open_timeout=max(0.5, _float("VIDEO_SOURCE_OPEN_TIMEOUT", 10.0)),
-            read_timeout=max(0.5, _float("VIDEO_SOURCE_READ_TIMEOUT", 10.0)),
-            frame_drop_on_file_rate_limiting=_bool("ENABLE_FRAME_DROP_ON_VIDEO_FILE_RATE_LIMITING", False),
+            buffer_size=env.integer("VIDEO_SOURCE_BUFFER_SIZE", cls.buffer_size, minimum=1),
+            predictions_queue_size=env.integer(
+                "INFERENCE_PIPELINE_PREDICTIONS_QUEUE_SIZE", cls.predictions_queue_size, minimum=1
+            ),
+            restart_attempt_delay=env.number("INFERENCE_PIPELINE_RESTART_ATTEMPT_DELAY", 1.0, minimum=0.05),
+            restart_max_delay=env.number("INFERENCE_PIPELINE_RESTART_MAX_DELAY", 10.0, minimum=0.05),
+            open_timeout=env.number("VIDEO_SOURCE_OPEN_TIMEOUT", 10.0, minimum=0.5),
+            read_timeout=env.number("VIDEO_SOURCE_READ_TIMEOUT", 10.0, minimum=0.5),
+            frame_drop_on_file_rate_limiting=env.flag("ENABLE_FRAME_DROP_ON_VIDEO_FILE_RATE_LIMITING", False),
         )
+
+
+@dataclass(frozen=True)
+class StreamApiSettings:
+    """The server's `/inference_pipelines` routes: off unless ENABLE_STREAM_API is set."""
+
+    enabled: bool = False
+    #: pipelines the server runs at once (`STREAM_MANAGER_MAX_ACTIVE_PIPELINES`).
+    max_active_pipelines: int = 8
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> StreamApiSettings:
+        env = _reader(environ)
+        return cls(
+            enabled=env.flag("ENABLE_STREAM_API", False),
+            max_active_pipelines=env.integer("STREAM_MANAGER_MAX_ACTIVE_PIPELINES", 8, minimum=1),
+        )
+
+
+def read_settings(env: EnvReader) -> tuple[StreamApiSettings, StreamSettings, ModelConfig]:
+    """Everything this package reads, checked at server start-up and listed by `inference config`."""
+    return StreamApiSettings.from_env(env), StreamSettings.from_env(env), ModelConfig.init(environ=env)
 
 
 @dataclass(frozen=True)
@@ -67,14 +83,17 @@ class ModelConfig:
     tradeoff_factor: float | None = None
 
     @classmethod
-    def init(cls, **given) -> ModelConfig:
+    def init(cls, environ: Mapping[str, str] | EnvReader | None = None, **given) -> ModelConfig:
+        env = _reader(environ)
+        defaults = {
+            "class_agnostic_nms": env.flag("CLASS_AGNOSTIC_NMS", False),
+            "confidence": env.number("CONFIDENCE", 0.4, minimum=0.0),
+            "iou_threshold": env.number("IOU_THRESHOLD", 0.3, minimum=0.0),
+            "max_candidates": env.integer("MAX_CANDIDATES", 3000, minimum=1),
+            "max_detections": env.integer("MAX_DETECTIONS", 300, minimum=1),
+        }
         chosen = {name: value for name, value in given.items() if value is not None}
-        chosen.setdefault("class_agnostic_nms", _bool("CLASS_AGNOSTIC_NMS", False))
-        chosen.setdefault("confidence", _float("CONFIDENCE", 0.4))
-        chosen.setdefault("iou_threshold", _float("IOU_THRESHOLD", 0.3))
-        chosen.setdefault("max_candidates", _int("MAX_CANDIDATES", 3000))
-        chosen.setdefault("max_detections", _int("MAX_DETECTIONS", 300))
-        return cls(**chosen)
+        return cls(**{**defaults, **chosen})
 
     def to_postprocessing_params(self) -> dict:
         return {name: value for name, value in self.__dict__.items() if value is not None}

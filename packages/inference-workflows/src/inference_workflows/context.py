@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference_core.config import EnvReader
 from inference_core.manager import ModelManager
 from inference_core.settings import UrlPolicy
 
@@ -34,30 +36,30 @@ class WorkflowSettings:
     offline: bool = False
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> WorkflowSettings:
-        import os
-
+    def from_env(cls, environ: Mapping[str, str] | EnvReader | None = None) -> WorkflowSettings:
+        """Read through core's strict reader: a bad value raises SettingsError naming it."""
         from inference_core.settings import CoreSettings
 
-        env = os.environ if environ is None else environ
+        env = environ if isinstance(environ, EnvReader) else EnvReader(environ)
         core = CoreSettings.from_env(env)
-        sink_dir = env.get("WORKFLOWS_LOCAL_SINK_DIR")
-        specs = env.get("WORKFLOWS_SPECIFICATIONS_DIR")
-        downloaded = env.get("WORKFLOWS_CACHE_DIR") or str(
-            Path.home() / ".cache" / "visionhost" / "workflows"
-        )
+        default_downloaded = Path.home() / ".cache" / "visionhost" / "workflows"
         return cls(
-            local_sink_dir=Path(sink_dir) if sink_dir else None,
-            allow_webhooks=env.get("WORKFLOWS_ALLOW_WEBHOOKS", "false").strip().lower()
-            in {"1", "true", "yes"},
+            local_sink_dir=env.path("WORKFLOWS_LOCAL_SINK_DIR", None),
+            allow_webhooks=env.flag("WORKFLOWS_ALLOW_WEBHOOKS", False),
             url_policy=core.url_policy,
-            specifications_dir=Path(specs) if specs else None,
-            max_batch_size=int(env.get("WORKFLOWS_MAX_BATCH_SIZE", "64")),
-            downloaded_dir=Path(downloaded),
+            specifications_dir=env.path("WORKFLOWS_SPECIFICATIONS_DIR", None),
+            max_batch_size=env.integer("WORKFLOWS_MAX_BATCH_SIZE", 64, minimum=1),
+            downloaded_dir=env.path("WORKFLOWS_CACHE_DIR", default_downloaded),
             api_base_url=core.registry.api_base_url,
             api_key=core.registry.api_key,
             offline=core.registry.offline,
         )
+
+
+def read_settings(env: EnvReader) -> WorkflowSettings:
+    """This package's settings, declared under the `visionhost.settings` entry-point group so
+    server start-up checks them and `inference config` lists them."""
+    return WorkflowSettings.from_env(env)
 
 
 @dataclass
