@@ -32,6 +32,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def run_server_command(args: list[str], env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python <args>` (`-m inference_server`, `-m inference_server.cli.main config`, ...) to its
+    end, on a free port, with `env_overrides` over this process's environment."""
+    env = {**os.environ, "PORT": str(free_port()), **env_overrides}
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
 @dataclass
 class RunningServer:
     url: str

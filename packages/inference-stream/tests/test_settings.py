@@ -3,29 +3,15 @@ line, and `inference config` lists them with where each came from."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 
 import pytest
 from inference_core.errors import SettingsError
 from inference_stream.settings import ModelConfig, StreamApiSettings, StreamSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _run(args: list[str], extra: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PORT": str(_free_port()), **extra}
-    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+from server_harness import run_server_command
 
 
 def test_a_bad_stream_value_stops_server_start_up_with_one_line():
-    result = _run(["-m", "inference_server"], {"VIDEO_SOURCE_BUFFER_SIZE": "big"})
+    result = run_server_command(["-m", "inference_server"], {"VIDEO_SOURCE_BUFFER_SIZE": "big"})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "Error: VIDEO_SOURCE_BUFFER_SIZE='big' is not valid: expected a whole number of at least 1."
@@ -33,7 +19,7 @@ def test_a_bad_stream_value_stops_server_start_up_with_one_line():
 
 
 def test_a_bad_stream_api_switch_stops_server_start_up_with_one_line():
-    result = _run(["-m", "inference_server"], {"ENABLE_STREAM_API": "maybe"})
+    result = run_server_command(["-m", "inference_server"], {"ENABLE_STREAM_API": "maybe"})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "Error: ENABLE_STREAM_API='maybe' is not valid: expected one of 1, true, yes, on, 0, false, no, off."
@@ -41,7 +27,7 @@ def test_a_bad_stream_api_switch_stops_server_start_up_with_one_line():
 
 
 def test_config_lists_stream_settings_with_their_origin():
-    shown = _run(
+    shown = run_server_command(
         ["-m", "inference_server.cli.main", "config"],
         {"INFERENCE_PIPELINE_PREDICTIONS_QUEUE_SIZE": "12", "ENABLE_STREAM_API": "", "VIDEO_SOURCE_READ_TIMEOUT": ""},
     )

@@ -3,30 +3,16 @@ line, and `inference config` lists them with where each came from."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from inference_core.errors import SettingsError
 from inference_workflows.context import WorkflowSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _run(args: list[str], extra: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PORT": str(_free_port()), **extra}
-    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+from server_harness import run_server_command
 
 
 def test_a_bad_workflows_value_stops_server_start_up_with_one_line():
-    result = _run(["-m", "inference_server"], {"WORKFLOWS_ALLOW_WEBHOOKS": "sure"})
+    result = run_server_command(["-m", "inference_server"], {"WORKFLOWS_ALLOW_WEBHOOKS": "sure"})
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "Error: WORKFLOWS_ALLOW_WEBHOOKS='sure' is not valid: expected one of 1, true, yes, on, 0, false, no, off."
@@ -36,7 +22,7 @@ def test_a_bad_workflows_value_stops_server_start_up_with_one_line():
 def test_config_lists_workflows_settings_with_their_origin(tmp_path):
     env_file = tmp_path / "server.env"
     env_file.write_text(f"WORKFLOWS_SPECIFICATIONS_DIR={tmp_path}\n")
-    shown = _run(
+    shown = run_server_command(
         ["-m", "inference_server.cli.main", "config", "--env-file", str(env_file)],
         {"WORKFLOWS_MAX_BATCH_SIZE": "7", "WORKFLOWS_ALLOW_WEBHOOKS": ""},
     )

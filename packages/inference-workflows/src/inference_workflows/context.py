@@ -41,7 +41,9 @@ class WorkflowSettings:
         from inference_core.settings import CoreSettings
 
         env = environ if isinstance(environ, EnvReader) else EnvReader(environ)
-        core = CoreSettings.from_env(env)
+        # core's settings, borrowed through a reader of their own so that `env` reports only the
+        # variables this package declares (the server's own reading of core's stays authoritative)
+        core = CoreSettings.from_env(EnvReader(env.environ))
         default_downloaded = Path.home() / ".cache" / "visionhost" / "workflows"
         return cls(
             local_sink_dir=env.path("WORKFLOWS_LOCAL_SINK_DIR", None),
