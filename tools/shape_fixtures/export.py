@@ -148,7 +148,7 @@ class YoloV8SegmentLayout(nn.Module):
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         class_logits, raw_box, coefficients, protos = self.segmenter(images)
         boxes = decode_boxes(raw_box).flatten(2)
-        centre, size = (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
+        centre, size = _centre_and_size(boxes)
         rows = torch.cat([centre, size, class_logits.sigmoid().flatten(2), coefficients.flatten(2)], dim=1)
         return rows, protos
 
@@ -164,7 +164,7 @@ class YoloV5SegmentLayout(nn.Module):
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         class_logits, raw_box, coefficients, protos = self.segmenter(images)
         boxes = decode_boxes(raw_box).flatten(2)
-        centre, size = (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
+        centre, size = _centre_and_size(boxes)
         scores = class_logits.sigmoid().flatten(2)
         objectness = scores.amax(dim=1, keepdim=True)
         class_scores = scores / objectness.clamp(min=1e-9)
@@ -186,7 +186,7 @@ class YoloV8PoseLayout(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         class_logits, raw_box, raw_keypoints = self.pose_net(images)
         boxes = decode_boxes(raw_box).flatten(2)
-        centre, size = (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
+        centre, size = _centre_and_size(boxes)
         keypoints = decode_keypoints(raw_keypoints).flatten(3)  # (B, K, 3, N)
         keypoints = _start_at_top_most(keypoints)
         batch, count = keypoints.shape[0], keypoints.shape[3]
