@@ -127,6 +127,15 @@ StatusUpdateHandler = Callable[[StatusUpdate], None]
 AnyPrediction = Any
 
 
+def error_payload(error: BaseException, context: str | None = None, **leading: Any) -> dict[str, Any]:
+    """A status update's payload for an error, keys in Roboflow's order: `leading` ones (such as
+    `source_id`), `error_type`, `error_message`, then `error_context` when given."""
+    payload = {**leading, "error_type": type(error).__name__, "error_message": str(error)}
+    if context is not None:
+        payload["error_context"] = context
+    return payload
+
+
 def send_status_update(
     handlers: list[StatusUpdateHandler],
     severity: UpdateSeverity,

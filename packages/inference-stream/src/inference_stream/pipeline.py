@@ -25,6 +25,7 @@ from inference_stream.entities import (
     StreamState,
     UpdateSeverity,
     VideoFrame,
+    error_payload,
     send_status_update,
 )
 from inference_stream.model_handlers import default_process_frame
@@ -385,11 +386,7 @@ class InferencePipeline:
             self._send(
                 UpdateSeverity.ERROR,
                 INFERENCE_ERROR_EVENT,
-                {
-                    "error_type": type(error).__name__,
-                    "error_message": str(error),
-                    "error_context": "inference_thread",
-                },
+                error_payload(error, context="inference_thread"),
             )
             logger.error("Inference pipeline stopped: %s", error)
         finally:
@@ -450,11 +447,7 @@ class InferencePipeline:
             self._send(
                 UpdateSeverity.ERROR,
                 INFERENCE_RESULTS_DISPATCHING_ERROR_EVENT,
-                {
-                    "error_type": type(error).__name__,
-                    "error_message": str(error),
-                    "error_context": "inference_results_dispatching",
-                },
+                error_payload(error, context="inference_results_dispatching"),
             )
             logger.exception("Error in results dispatching - %s", error)
 

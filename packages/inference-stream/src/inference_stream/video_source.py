@@ -33,6 +33,7 @@ from inference_stream.entities import (
     StreamState,
     UpdateSeverity,
     VideoFrame,
+    error_payload,
     send_status_update,
 )
 from inference_stream.settings import StreamSettings
@@ -338,12 +339,7 @@ class VideoSource:
             self._send(
                 UpdateSeverity.ERROR,
                 SOURCE_ERROR_EVENT,
-                {
-                    "source_id": self._source_id,
-                    "error_type": type(error).__name__,
-                    "error_message": str(error),
-                    "error_context": "stream_consumer_thread",
-                },
+                error_payload(error, source_id=self._source_id, context="stream_consumer_thread"),
             )
         finally:
             _release(self._producer)
@@ -446,11 +442,7 @@ class VideoSource:
                 self._send(
                     UpdateSeverity.WARNING,
                     SOURCE_CONNECTION_ATTEMPT_FAILED_EVENT,
-                    {
-                        "source_id": self._source_id,
-                        "error_type": type(error).__name__,
-                        "error_message": str(error),
-                    },
+                    error_payload(error, source_id=self._source_id),
                 )
                 delay = min(delay * 2, self._settings.restart_max_delay)
                 continue

@@ -15,6 +15,7 @@ follow the server (see docs/rfdetr.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -355,37 +356,39 @@ def has_rfdetr_outputs(session, masks: bool) -> bool:
     return (masks_index is not None) == masks
 
 
-class RFDetrDetection(ModelArchitecture):
+class _RFDetrArchitecture(ModelArchitecture):
+    """What both RF-DETR architectures share: the outputs decide, then our import marker, then the type."""
+
+    #: whether the export has the masks output.
+    masks: bool
+    model_class: type[VisionModel]
+    #: whether a Roboflow `model_type` names this architecture.
+    is_own_type: Callable[[str], bool]
+
+    @classmethod
+    def match(cls, artifact: ModelArtifact, session: Session) -> Match:
+        if not has_rfdetr_outputs(session, masks=cls.masks):
+            return Match.NONE
+        if artifact.environment.source == RFDETR_SOURCE:
+            return Match.METADATA
+        return Match.MODEL_TYPE if cls.is_own_type(artifact.model_type) else Match.NONE
+
+    @classmethod
+    def build(cls, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> VisionModel:
+        return cls.model_class(artifact, session, image_loader)
+
+
+class RFDetrDetection(_RFDetrArchitecture):
     """Roboflow's RF-DETR detector types, and imported exports of the `rfdetr` package."""
 
     name, task = "rfdetr", tasks.OBJECT_DETECTION
-
-    @classmethod
-    def match(cls, artifact: ModelArtifact, session: Session) -> Match:
-        if not has_rfdetr_outputs(session, masks=False):
-            return Match.NONE
-        if artifact.environment.source == RFDETR_SOURCE:
-            return Match.METADATA
-        return Match.MODEL_TYPE if is_detection_type(artifact.model_type) else Match.NONE
-
-    @classmethod
-    def build(cls, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> VisionModel:
-        return RFDetrDetector(artifact, session, image_loader)
+    masks, model_class = False, RFDetrDetector
+    is_own_type = staticmethod(is_detection_type)
 
 
-class RFDetrSegmentation(ModelArchitecture):
+class RFDetrSegmentation(_RFDetrArchitecture):
     """Roboflow's RF-DETR segmentation types (`rfdetr-seg-preview`, `rfdetr-seg-nano`, ...)."""
 
     name, task = "rfdetr-seg", tasks.INSTANCE_SEGMENTATION
-
-    @classmethod
-    def match(cls, artifact: ModelArtifact, session: Session) -> Match:
-        if not has_rfdetr_outputs(session, masks=True):
-            return Match.NONE
-        if artifact.environment.source == RFDETR_SOURCE:
-            return Match.METADATA
-        return Match.MODEL_TYPE if is_segmentation_type(artifact.model_type) else Match.NONE
-
-    @classmethod
-    def build(cls, artifact: ModelArtifact, session: Session, image_loader: ImageLoader) -> VisionModel:
-        return RFDetrSegmenter(artifact, session, image_loader)
+    masks, model_class = True, RFDetrSegmenter
+    is_own_type = staticmethod(is_segmentation_type)
