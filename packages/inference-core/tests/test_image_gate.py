@@ -10,7 +10,7 @@ import hostile_images as hostile
 import numpy as np
 import pytest
 from inference_core.errors import ImageDecodeError, PayloadTooLargeError, UnsupportedImageFormatError
-from inference_core.images import ImageLoader
+from inference_core.images import ImageLoader, jpeg
 from inference_core.images.gate import decode_image
 from inference_core.settings import ImageLimits
 from PIL import Image, ImageOps
@@ -52,6 +52,47 @@ def test_many_progressive_jpeg_scans_are_refused_before_decoding():
 def test_ordinary_progressive_jpeg_decodes_like_opencv():
     data = hostile.pil_bytes(hostile.sample_rgb(300, 200), "JPEG", progressive=True)
     expected = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(decode_image(data, LIMITS), expected)
+
+
+def jpeg_variants() -> dict[str, bytes]:
+    photo = hostile.sample_rgb(301, 203)
+    return {
+        "baseline-420": hostile.pil_bytes(photo, "JPEG", quality=90),
+        "baseline-444": hostile.pil_bytes(photo, "JPEG", quality=95, subsampling=0),
+        "progressive": hostile.pil_bytes(photo, "JPEG", progressive=True),
+        "grey": hostile.pil_bytes(photo.convert("L"), "JPEG"),
+        "restart-markers": cv2.imencode(".jpg", np.asarray(photo)[..., ::-1], [cv2.IMWRITE_JPEG_RST_INTERVAL, 2])[1]
+        .tobytes(),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(jpeg_variants()))
+def test_jpegs_decode_through_libjpeg_turbo_to_opencvs_pixels(name):
+    """The fast path is taken (the gate's own decoder answers) and its pixels are cv2.imdecode's,
+    Roboflow's decoder, bit for bit."""
+    data = jpeg_variants()[name]
+    fast = jpeg.decode_bgr(data, 301, 203)
+    assert fast is not None
+    expected = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(fast, expected)
+    np.testing.assert_array_equal(decode_image(data, LIMITS), expected)
+
+
+def test_a_truncated_jpeg_is_left_to_pillow_and_still_refused_quietly(capfd):
+    data = hostile.pil_bytes(hostile.sample_rgb(301, 203), "JPEG")
+    cut = data[: len(data) // 2]
+    assert jpeg.decode_bgr(cut, 301, 203) is None
+    with pytest.raises(ImageDecodeError) as caught:
+        decode_image(cut, LIMITS)
+    assert caught.value.status_code == 400
+    assert "Corrupt" not in capfd.readouterr().err
+
+
+def test_a_cmyk_jpeg_is_decoded_by_pillow():
+    cmyk = hostile.sample_rgb(40, 30).convert("CMYK")
+    data = hostile.pil_bytes(cmyk, "JPEG")
+    expected = cv2.cvtColor(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), cv2.COLOR_RGB2BGR)
     np.testing.assert_array_equal(decode_image(data, LIMITS), expected)
 
 
@@ -112,8 +153,8 @@ def test_pixel_cap_uses_the_decoders_own_header():
 def test_a_swapped_in_decode_step_may_not_return_more_pixels_than_were_checked():
     data = hostile.pil_bytes(hostile.sample_rgb(20, 20), "PNG")
     with pytest.raises(ImageDecodeError):
-        decode_image(data, LIMITS, decode_step=lambda image: np.zeros((40, 40, 3), np.uint8))
-    smaller = decode_image(data, LIMITS, decode_step=lambda image: np.zeros((10, 10, 3), np.uint8))
+        decode_image(data, LIMITS, decode_step=lambda image, data: np.zeros((40, 40, 3), np.uint8))
+    smaller = decode_image(data, LIMITS, decode_step=lambda image, data: np.zeros((10, 10, 3), np.uint8))
     assert smaller.shape == (10, 10, 3)
 
 

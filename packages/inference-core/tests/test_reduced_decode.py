@@ -54,6 +54,17 @@ def test_a_large_jpeg_is_decoded_reduced_and_reports_its_full_size(large_scene):
     assert full.shape == (1440, 2560, 3) and full_size == size
 
 
+def test_the_reduced_pixels_are_libjpegs_scaled_decode(large_scene):
+    """The same pixels as OpenCV's reduced decode and Pillow's draft (libjpeg's DCT scaling)."""
+    data = jpeg(large_scene.image)
+    pixels, _ = ImageLoader(reduced_jpeg_decode=True).load_for_network(data, True, letterbox_target(320))
+    opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_4)
+    np.testing.assert_array_equal(pixels, opencv)
+    drafted = Image.open(io.BytesIO(data))
+    drafted.draft("RGB", (640, 360))
+    np.testing.assert_array_equal(pixels, np.asarray(drafted.convert("RGB"))[..., ::-1])
+
+
 def test_exif_rotation_is_applied_to_the_reduced_image(large_scene):
     loader = ImageLoader(reduced_jpeg_decode=True)
     pixels, size = loader.load_for_network(jpeg(large_scene.image, orientation=6), True, letterbox_target(320))

@@ -9,12 +9,15 @@ look small to the check and be large to the decoder:
    blocks, TIFF tags; see :mod:`inference_core.images.structure`);
 4. Pillow opens the file with only that format's plugin and reads the header; the size it will
    decode to is checked against the pixel cap, and pixels x passes against the work budget;
-5. the decode step turns the opened image into BGR uint8 (it may decode at a reduced size, never
-   a larger one: the gate checks the result);
+5. the decode step turns the opened image and its bytes into BGR uint8 (baseline and progressive
+   YCbCr or grey JPEGs through libjpeg-turbo's own API, see :mod:`inference_core.images.jpeg`,
+   everything else through Pillow; it may decode at a reduced size, never a larger one: the gate
+   checks the result);
 6. the EXIF orientation read by the structure walk is applied.
 
-The decode step is a parameter so a faster one (reduced-resolution JPEG decoding with
-`Image.draft`) can be swapped in later: every check above runs on the full-size header first.
+The decode step is a parameter so another one (reduced-resolution JPEG decoding, see
+:mod:`inference_core.images.reduced`) can be swapped in: every check above runs on the full-size
+header first.
 """
 
 from __future__ import annotations
@@ -29,14 +32,15 @@ import numpy as np
 from PIL import Image
 
 from inference_core.errors import ImageDecodeError, InferenceError, PayloadTooLargeError
-from inference_core.images import formats, structure
+from inference_core.images import formats, jpeg, structure
 from inference_core.settings import ImageLimits
 
 #: Decoding work allowed, in pixel passes: max_pixels x this (a progressive JPEG takes one
 #: pass over its pixels per scan).
 WORK_PASSES_AT_MAX_PIXELS = 16
 
-DecodeStep = Callable[[Image.Image], np.ndarray]
+#: (the image Pillow opened, the file's bytes) -> BGR uint8 pixels
+DecodeStep = Callable[[Image.Image, bytes], np.ndarray]
 
 # The pixel cap is ours (checked on the header below); Pillow's warning-based one only adds noise.
 Image.MAX_IMAGE_PIXELS = None
@@ -44,8 +48,19 @@ Image.MAX_IMAGE_PIXELS = None
 logging.getLogger("PIL").setLevel(logging.INFO)
 
 
-def decode_full(image: Image.Image) -> np.ndarray:
+def decode_full(image: Image.Image, data: bytes) -> np.ndarray:
     """The default decode step: the whole image at full size, as BGR uint8."""
+    return decode_scaled(image, data, 1)
+
+
+def decode_scaled(image: Image.Image, data: bytes, denominator: int) -> np.ndarray:
+    """The image at 1/`denominator` of its size (a JPEG; other formats only at full size)."""
+    if image.format == "JPEG" and image.mode in jpeg.MODES:
+        pixels = jpeg.decode_bgr(data, image.width, image.height, denominator)
+        if pixels is not None:
+            return pixels
+    if denominator > 1:  # Pillow picks the largest scale whose result is >= the size asked
+        image.draft(image.mode, (image.width // denominator, image.height // denominator))
     image.load()
     return pil_image_to_bgr(image)
 
@@ -64,7 +79,7 @@ def decode_image(
                 width, height = image.size
                 check_pixel_count(width, height, limits)
                 check_work(width * height, layout.passes, limits)
-                decoded = decode_step(image)
+                decoded = decode_step(image, data)
         except InferenceError:
             raise
         except Exception as error:  # anything a decoder raises on request bytes is bad input

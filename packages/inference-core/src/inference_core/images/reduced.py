@@ -1,6 +1,6 @@
 """Reduced-resolution JPEG decoding for images much larger than the network needs (opt-in).
 
-libjpeg can decode a JPEG at 1/2, 1/4 or 1/8 of its size (DCT scaling, Pillow's `draft`), which
+libjpeg can decode a JPEG at 1/2, 1/4 or 1/8 of its size (DCT scaling), which
 costs a fraction of the full decode and of the memory. It runs as the image gate's decode step:
 every check of the gate runs on the full-size header first, and the gate refuses a result larger
 than the header said. The pixels differ a little from resizing the full image, so predictions
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-from inference_core.images.gate import DecodeStep, decode_full
+from inference_core.images.gate import DecodeStep, decode_scaled
 
 #: The reduced image stays at least this many times the size it is then resized to.
 MARGIN = 2
@@ -47,14 +47,10 @@ def reduced_decode_step(resize_target: ResizeTarget, sizes: list[tuple[int, int]
     """A gate decode step that decodes large JPEGs reduced; it appends the full (width, height)
     and the decoded (width, height), both before EXIF rotation, to `sizes`."""
 
-    def step(image: Image.Image) -> np.ndarray:
+    def step(image: Image.Image, data: bytes) -> np.ndarray:
         full = image.size
-        if image.format == "JPEG":
-            denominator = scale_denominator(*full, resize_target)
-            if denominator > 1:  # Pillow picks the largest scale whose result is >= the size asked
-                image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
-                            (full[0] // denominator, full[1] // denominator))
-        decoded = decode_full(image)
+        denominator = scale_denominator(*full, resize_target) if image.format == "JPEG" else 1
+        decoded = decode_scaled(image, data, denominator)
         sizes.extend([full, (decoded.shape[1], decoded.shape[0])])
         return decoded
 
