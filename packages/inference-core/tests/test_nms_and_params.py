@@ -28,6 +28,37 @@ def test_nms_per_class_and_agnostic():
     assert non_max_suppression(np.empty((0, 4)), np.empty(0), np.empty(0), 0.5).tolist() == []
 
 
+def greedy_reference(boxes, scores, classes, threshold, agnostic, max_detections):
+    """Textbook greedy NMS, one box at a time."""
+    kept = []
+    for index in sorted(range(len(boxes)), key=lambda i: -scores[i]):  # sorted() is stable
+        same = [k for k in kept if agnostic or classes[k] == classes[index]]
+        if all(box_iou(boxes[index], boxes[[k]])[0] <= threshold for k in same):
+            kept.append(index)
+        if len(kept) == max_detections:
+            break
+    return kept
+
+
+@pytest.mark.parametrize(("count", "classes", "agnostic"), [
+    (200, 80, False),  # every class side by side
+    (200, 80, True),
+    (1500, 2, False),  # too large side by side: one class at a time
+    (1500, 1, True),  # the loop over a class larger than the matrix limit
+    (60, 3, False),
+])
+def test_nms_keeps_what_one_greedy_pass_keeps(count, classes, agnostic):
+    rng = np.random.default_rng(count + classes)
+    corners = rng.uniform(0, 300, (count, 2)).round()
+    boxes = np.concatenate([corners, corners + rng.uniform(5, 120, (count, 2)).round()], axis=1)
+    scores = rng.uniform(0.2, 1.0, count).round(2)  # ties: the earlier box goes first
+    class_ids = rng.integers(0, classes, count)
+    for threshold, max_detections in ((0.3, 300), (0.5, 7)):
+        expected = greedy_reference(boxes, scores, class_ids, threshold, agnostic, max_detections)
+        found = non_max_suppression(boxes, scores, class_ids, threshold, agnostic, max_detections)
+        assert found.tolist() == expected
+
+
 def test_params_defaults_and_validation():
     params = InferenceParams.from_kwargs(unknown_field=1)
     assert (params.confidence, params.iou_threshold, params.max_detections) == (0.4, 0.3, 300)

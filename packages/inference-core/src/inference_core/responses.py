@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 _PLAIN = (str, int, float, bool)
+#: exact types copied as they are, without a call (most fields of most predictions)
+_PLAIN_TYPES = frozenset(_PLAIN)
 
 
 def _serialise(value: Any) -> Any:
@@ -34,7 +36,7 @@ class WireObject:
         for name, key in _wire_names(type(self)):
             value = getattr(self, name)
             if value is not None:
-                result[key] = _serialise(value)
+                result[key] = value if type(value) in _PLAIN_TYPES else _serialise(value)
         return result
 
     def dict(self, **_: Any) -> dict[str, Any]:

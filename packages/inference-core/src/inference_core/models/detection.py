@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -144,6 +145,22 @@ def box_prediction(box: np.ndarray, score: float, class_id: int, name: str) -> O
     )
 
 
+def box_predictions(
+    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, class_name: Callable[[int], str]
+) -> list[ObjectDetectionPrediction]:
+    """`box_prediction` for every row at once: the same values, with the arithmetic done in numpy."""
+    boxes = boxes.astype(np.float64, copy=False)
+    x1, y1, x2, y2 = boxes.T
+    columns = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, scores.astype(np.float64), class_ids)
+    return [
+        ObjectDetectionPrediction(
+            x=x, y=y, width=width, height=height, confidence=confidence, class_name=class_name(class_id),
+            class_id=class_id, detection_id=str(uuid.uuid4()),
+        )
+        for x, y, width, height, confidence, class_id in zip(*(column.tolist() for column in columns))
+    ]
+
+
 class YoloDetector(VisionModel):
     """Object detection for every YOLO output layout we know; the architecture picks the layout."""
 
@@ -186,10 +203,7 @@ class YoloDetector(VisionModel):
     def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams):
         found = self.candidates(outputs, params)
         boxes = np.round(transform.to_original(found.boxes))
-        predictions = [
-            box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
-            for box, score, class_id in zip(boxes, found.scores, found.class_ids)
-        ]
+        predictions = box_predictions(boxes, found.scores, found.class_ids.astype(np.int64), self.class_name)
         return ObjectDetectionInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )

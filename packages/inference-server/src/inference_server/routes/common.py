@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from inference_core import tasks
 from inference_core.errors import InvalidInputError
 
@@ -19,6 +21,14 @@ def request_started(request: Request) -> float:
 
 def response_body(result: InferenceResult) -> dict[str, Any]:
     return result.response.to_dict()
+
+
+class PredictionsResponse(JSONResponse):
+    """Predictions as compact JSON written by orjson (the same JSON as `json.dumps` with
+    FastAPI's separators, several times faster for hundreds of predictions)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
 
 
 def check_task(model_task: str, route_task: str, model_id: str) -> None:

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from inference_server.auth import download_api_key, require_api_key
-from inference_server.routes.common import TASK_ROUTES, check_task, request_started, response_body
+from inference_server.routes.common import (
+    TASK_ROUTES,
+    PredictionsResponse,
+    check_task,
+    request_started,
+    response_body,
+)
 from inference_server.runner import wire_image
 from inference_server.schemas import REQUEST_MODELS, InferenceRequest
 from inference_server.state import ServerState, State
@@ -29,7 +35,7 @@ async def run_inference(
     check_task(model.task, task, body.model_id)
     results = await state.runner.infer(body.model_id, images, params, started, body.id, api_key)
     payloads = [response_body(result) for result in results]
-    return JSONResponse(payloads if isinstance(body.image, list) else payloads[0])
+    return PredictionsResponse(payloads if isinstance(body.image, list) else payloads[0])
 
 
 def _add_task_route(task: str, route: str, body_model: type[InferenceRequest]) -> None:

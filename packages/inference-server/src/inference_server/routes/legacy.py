@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from inference_server.auth import download_api_key, require_api_key
 from inference_server.errors import MethodNotAllowedError
-from inference_server.routes.common import request_started, response_body
+from inference_server.routes.common import PredictionsResponse, request_started, response_body
 from inference_server.runner import PickledArray
 from inference_server.state import State
 
@@ -93,7 +93,7 @@ async def legacy_infer(
     (result,) = await state.runner.infer(model_id, [source], params, started, api_key=api_key)
     if format == "image":
         return Response(result.drawing(), media_type="image/jpeg")
-    return JSONResponse(response_body(result))
+    return PredictionsResponse(response_body(result))
 
 
 async def _image_source(request: Request, url: str | None, image_type: str) -> Any:
