@@ -78,7 +78,8 @@ def test_concurrency_modes_open_one_session_per_core_and_a_wide_one(fixture_mode
 
 
 def test_concurrency_setting_from_environment():
-    assert OnnxSettings.from_env({}).concurrency == "latency"
+    assert OnnxSettings.from_env({}).concurrency == "adaptive"
+    assert OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "latency"}).concurrency == "latency"
     assert OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "Adaptive"}).concurrency == "adaptive"
     with pytest.raises(ValueError, match="ONNXRUNTIME_CONCURRENCY"):
         OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "many"})

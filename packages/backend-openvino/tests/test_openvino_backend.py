@@ -51,6 +51,7 @@ def test_loads_openvino_ir_and_caches_compiled_models(tmp_path, fixture_model_pa
 
 
 def test_settings_from_environment():
+    assert OpenVinoSettings.from_env({}).performance_hint == "ADAPTIVE"
     settings = OpenVinoSettings.from_env({"OPENVINO_DEVICE": "AUTO", "OPENVINO_PERFORMANCE_HINT": "throughput"})
     assert (settings.device, settings.performance_hint) == ("AUTO", "THROUGHPUT")
     with pytest.raises(ValueError, match="OPENVINO_PERFORMANCE_HINT='fast' is not valid"):
@@ -96,7 +97,7 @@ def test_adaptive_hint_has_a_latency_request_and_throughput_streams(tmp_path, fi
     path = fixture_model_path("shapes-det-yolov8.onnx")
     cache = tmp_path / "ov-cache"
     adaptive = OpenVinoBackend(CoreSettings(), OpenVinoSettings(cache_dir=cache, performance_hint="ADAPTIVE")).load(path)
-    latency = OpenVinoBackend(CoreSettings(), OpenVinoSettings(cache_dir=cache)).load(path)
+    latency = OpenVinoBackend(CoreSettings(), OpenVinoSettings(cache_dir=cache, performance_hint="LATENCY")).load(path)
     assert adaptive.lanes.wide_count == 1 and adaptive.lanes.narrow_count >= 1
     assert (latency.lanes.wide_count, latency.lanes.narrow_count) == (0, 1)
     assert OpenVinoSettings.from_env({"OPENVINO_PERFORMANCE_HINT": "adaptive"}).performance_hint == "ADAPTIVE"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from inference_core.config import EnvReader
 
 #: latency: one session using every core; throughput: one single-threaded session per core;
-#: adaptive: both, the first for a call that runs alone, the others when calls overlap.
+#: adaptive (the default): both, the first for a call that runs alone, the others when calls overlap.
 CONCURRENCY_MODES = ("latency", "throughput", "adaptive")
 PRECISIONS = ("fp32", "fp16")
 IO_BINDING_MODES = ("auto", "on", "off")
@@ -22,7 +22,7 @@ class OnnxSettings:
     #: time, but CPU burnt that concurrent requests (and their image decoding) could have used.
     intra_op_spinning: bool = False
     #: how concurrent calls share the CPU (with CUDA or TensorRT there is always one session).
-    concurrency: str = "latency"
+    concurrency: str = "adaptive"
     #: fp16 lets TensorRT build half-precision engines (other providers run the model as exported).
     precision: str = "fp32"
     #: run through ONNX Runtime's IO binding; `auto`: with CUDA or TensorRT.
@@ -34,7 +34,7 @@ class OnnxSettings:
         return cls(
             execution_providers=env.names("ONNXRUNTIME_EXECUTION_PROVIDERS"),
             intra_op_spinning=env.flag("INTRA_OP_SPINNING", False),
-            concurrency=env.choice("ONNXRUNTIME_CONCURRENCY", "latency", CONCURRENCY_MODES),
+            concurrency=env.choice("ONNXRUNTIME_CONCURRENCY", "adaptive", CONCURRENCY_MODES),
             precision=env.choice("ONNXRUNTIME_PRECISION", "fp32", PRECISIONS),
             io_binding=env.choice("ONNXRUNTIME_IO_BINDING", "auto", IO_BINDING_MODES),
         )

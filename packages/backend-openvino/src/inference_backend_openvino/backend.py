@@ -76,12 +76,13 @@ class OpenVinoBackend(Backend):
         options = self.openvino_settings
         try:
             model = self._openvino_core().read_model(str(path))
-            if options.performance_hint == "ADAPTIVE":
+            hint = options.performance_hint
+            if hint == "ADAPTIVE" and options.device.upper() == "CPU":
                 wide = self._compile(model, "LATENCY")
                 narrow = self._compile(model, "THROUGHPUT")
                 lanes = Lanes(self._requests(wide, 1), self._requests(narrow, options.infer_requests))
             else:
-                wide = self._compile(model, options.performance_hint)
+                wide = self._compile(model, "LATENCY" if hint == "ADAPTIVE" else hint)
                 lanes = Lanes(narrow=self._requests(wide, options.infer_requests))
         except Exception as error:  # OpenVINO raises RuntimeError for corrupt or unsupported files
             raise ModelArtifactError(f"OpenVINO cannot load {path.name}: {error}") from error

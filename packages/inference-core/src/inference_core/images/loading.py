@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import dataclasses
 import re
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pybase64
 from PIL import Image
 
 from inference_core.errors import ImageDecodeError, ImageSourceNotAllowedError
@@ -146,17 +146,17 @@ class ImageLoader:
         if prefix:
             text = text[prefix.end() :]
         check_byte_count(len(text) * 3 // 4, self.limits)
-        try:  # the common case, clean padded base64, without scanning the text first
-            return base64.b64decode(text, validate=True)
+        try:  # the common case, clean padded base64, without scanning the text first (SIMD decoder)
+            return pybase64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             pass
         text = _WHITESPACE.sub("", text)
         text += "=" * (-len(text) % 4)
         try:
-            return base64.b64decode(text, validate=True)
+            return pybase64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             try:
-                return base64.b64decode(text, altchars=b"-_", validate=True)
+                return pybase64.b64decode(text, altchars=b"-_", validate=True)
             except (binascii.Error, ValueError) as error:
                 raise ImageDecodeError("Image value is not valid base64.") from error
 
