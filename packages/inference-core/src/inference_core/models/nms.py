@@ -1,19 +1,20 @@
 """Vectorised non-maximum suppression on true intersection-over-union.
 
-Boxes of different classes never suppress each other, so the classes are suppressed side by
-side: classes of similar size (up to 2, 4, 8, ... boxes) share one (classes, M, M) array of
-pairwise IoUs and one greedy pass over its M columns, and the kept boxes are merged back into
-score order. That keeps exactly the boxes a single greedy pass over all candidates keeps, at a
-small fraction of its cost when there are thousands of candidates (a busy scene at a low
-confidence threshold).
+Boxes of different classes never suppress each other, so each class is suppressed on its own
+and the kept boxes are merged back into score order: exactly the boxes a single greedy pass over
+all candidates keeps, at a small fraction of its cost when there are thousands of candidates (a
+busy scene at a low confidence threshold). Small classes go side by side: classes of similar size
+(up to 2, 4, 8, ... boxes) share one (classes, M, M) array of pairwise IoUs and one pass over its
+M columns. A larger class is suppressed one kept box at a time, each step dropping the boxes that
+box overlaps, so its cost grows with the boxes it keeps rather than with its size squared.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Classes of more boxes than this are suppressed one box at a time, without an IoU matrix.
-_MATRIX_LIMIT = 1024
+#: Classes of more boxes than this are suppressed one kept box at a time, without an IoU matrix.
+_SIDE_BY_SIDE_MAX = 256
 #: Entries of one (classes, M, M) array of IoUs: classes of one size step go in parts this large.
 _ARRAY_ENTRIES = 1 << 20
 
@@ -52,7 +53,7 @@ def non_max_suppression(
     size_steps = np.ceil(np.log2(sizes)).astype(np.int64)
     for step in np.unique(size_steps).tolist():
         chosen = np.flatnonzero(size_steps == step)
-        if 1 << step > _MATRIX_LIMIT:
+        if 1 << step > _SIDE_BY_SIDE_MAX:
             for group in chosen.tolist():
                 members = by_class[starts[group] : starts[group] + sizes[group]]
                 kept.append(members[_greedy_one_by_one(boxes[members], iou_threshold, max_detections)])
