@@ -66,22 +66,37 @@ def test_an_injected_environment_reaches_the_backend(tmp_path, monkeypatch):
     assert backend.openvino_settings.cache_dir == tmp_path / "ov"
 
 
-def test_auto_prefers_openvino_on_a_cpu_only_machine():
+def test_auto_prefers_openvino_on_a_cpu_with_avx512_and_onnx_runtime_elsewhere(monkeypatch, tmp_path):
     from pathlib import Path
 
+    import onnxruntime
     from inference_backend_onnx import OnnxBackend
+    from inference_backend_openvino import cpu
     from inference_core.backend_selection import BackendSelector
 
-    selector = BackendSelector(build_backend_registry(), CoreSettings())
-    chosen = selector.for_artifact(Path("weights.onnx")).name
-    import onnxruntime
-
     accelerated = {"CUDAExecutionProvider", "TensorrtExecutionProvider"} & set(onnxruntime.get_available_providers())
-    # the behaviour, not the constants: OpenVINO first on a CPU, ONNX Runtime first with CUDA/TensorRT
+    chosen, read_flags = {}, cpu.has_avx512.__wrapped__
+    for flags in ("fpu sse2 avx2 fma", "fpu sse2 avx2 avx512f avx512bw avx512_bf16"):
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(cpu, "has_avx512", lambda path=cpuinfo: read_flags(path))
+        selector = BackendSelector(build_backend_registry(), CoreSettings())
+        chosen[flags] = selector.for_artifact(Path("weights.onnx")).name
     if accelerated:
-        assert chosen == "onnx" and OnnxBackend.auto_rank() > OpenVinoBackend.auto_rank()
+        assert set(chosen.values()) == {"onnx"} and OnnxBackend.auto_rank() > OpenVinoBackend.auto_rank()
     else:
-        assert chosen == "openvino" and OnnxBackend.auto_rank() < OpenVinoBackend.auto_rank()
+        assert list(chosen.values()) == ["onnx", "openvino"]
+
+
+def test_avx512_is_read_from_the_cpu_flags(tmp_path):
+    from inference_backend_openvino import cpu
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_vnni\n")
+    assert not cpu.has_avx512.__wrapped__(cpuinfo), "avx512_vnni alone is not avx512f"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f\n")
+    assert cpu.has_avx512.__wrapped__(cpuinfo)
+    assert not cpu.has_avx512.__wrapped__(tmp_path / "missing")
 
 
 class TestOpenVinoBackendConformanceAdaptive(BackendConformanceTests):

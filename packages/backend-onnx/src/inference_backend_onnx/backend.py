@@ -58,8 +58,9 @@ class OnnxSession(Session):
 
 class OnnxBackend(Backend):
     name = "onnx"
-    #: On a CPU, OpenVINO (rank 10) measured faster at batch 1 (bench/results/backends-*.md);
-    #: with a CUDA or TensorRT provider present, ONNX Runtime ranks first.
+    #: On a CPU with AVX-512, OpenVINO (rank 10) measured faster at batch 1, on an AVX2-only CPU it
+    #: ranks below this (bench/results/backends-*.md, concurrency-*.md); with a CUDA or TensorRT
+    #: provider present, ONNX Runtime ranks first.
     auto_priority = 5
     accelerated_priority = 20
 

@@ -11,6 +11,7 @@ from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
 
+from inference_backend_openvino import cpu
 from inference_backend_openvino.settings import OpenVinoSettings
 
 
@@ -47,8 +48,15 @@ class OpenVinoSession(Session):
 
 class OpenVinoBackend(Backend):
     name = "openvino"
-    #: Ahead of ONNX Runtime on CPUs, behind it when CUDA is present (see OnnxBackend.auto_rank).
+    #: Ahead of ONNX Runtime (rank 5) on CPUs with AVX-512, where it measured faster; behind it on
+    #: other CPUs (AVX2 only: ONNX Runtime measured 5-15% faster) and when CUDA is present (see
+    #: OnnxBackend.auto_rank; bench/results/backends-*.md and concurrency-*.md).
     auto_priority = 10
+    plain_cpu_priority = 4
+
+    @classmethod
+    def auto_rank(cls) -> int:
+        return cls.auto_priority if cpu.has_avx512() else cls.plain_cpu_priority
 
     def __init__(self, settings: CoreSettings, openvino_settings: OpenVinoSettings | None = None) -> None:
         super().__init__(settings)
