@@ -106,24 +106,28 @@ class OnnxBackend(Backend):
         concurrency = self.onnx_settings.concurrency
         on_cpu_only = providers == ["CPUExecutionProvider"]
         cores = os.cpu_count() or 1
+        spinning = self.onnx_settings.intra_op_spinning
         if not on_cpu_only or concurrency == "latency" or cores == 1:
-            lanes = Lanes(narrow=[self._session(path, providers, self.settings.intra_op_threads)])
+            lanes = Lanes(narrow=[self._session(path, providers, self.settings.intra_op_threads, spinning)])
         else:  # one single-threaded session per core for overlapping calls
-            narrow = [self._session(path, providers, 1) for _ in range(cores)]
-            wide = [self._session(path, providers, self.settings.intra_op_threads)] if concurrency == "adaptive" else []
+            narrow = [self._session(path, providers, 1, spinning) for _ in range(cores)]
+            # The all-cores session runs only while no other call does, so its idle threads may
+            # busy-wait between operators (~4% less latency) without taking CPU from anyone.
+            wide = []
+            if concurrency == "adaptive":
+                wide.append(self._session(path, providers, self.settings.intra_op_threads, True))
             lanes = Lanes(wide, narrow)
         with lanes.take() as session:
             chosen = session.get_providers()
         return OnnxSession(lanes, chosen, self.onnx_settings.io_binding)
 
-    def _session(self, path: Path, providers: list[str], threads: int):
+    def _session(self, path: Path, providers: list[str], threads: int, spinning: bool):
         runtime = _onnxruntime()
         options = runtime.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
         options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        spinning = "1" if self.onnx_settings.intra_op_spinning else "0"
-        options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         cache_dir = engine_cache_dir(self.settings.model_cache_dir, path)
         entries = provider_entries(providers, cache_dir, self.onnx_settings.precision == "fp16")
         try:
