@@ -57,13 +57,13 @@ def test_ordinary_progressive_jpeg_decodes_like_opencv():
 
 def jpeg_variants() -> dict[str, bytes]:
     photo = hostile.sample_rgb(301, 203)
+    bgr = np.asarray(photo)[..., ::-1]
     return {
         "baseline-420": hostile.pil_bytes(photo, "JPEG", quality=90),
         "baseline-444": hostile.pil_bytes(photo, "JPEG", quality=95, subsampling=0),
         "progressive": hostile.pil_bytes(photo, "JPEG", progressive=True),
         "grey": hostile.pil_bytes(photo.convert("L"), "JPEG"),
-        "restart-markers": cv2.imencode(".jpg", np.asarray(photo)[..., ::-1], [cv2.IMWRITE_JPEG_RST_INTERVAL, 2])[1]
-        .tobytes(),
+        "restart-markers": cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_RST_INTERVAL, 2])[1].tobytes(),
     }
 
 

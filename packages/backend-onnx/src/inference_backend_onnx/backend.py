@@ -12,8 +12,15 @@ from inference_core.lanes import Lanes
 from inference_core.runtime import Backend, Session, SessionInfo, TensorSpec
 from inference_core.settings import CoreSettings
 
-from inference_backend_onnx.gpu import CUDA, TENSORRT, engine_build_progress, engine_cache_dir, provider_entries
-from inference_backend_onnx.gpu import logger, run_with_io_binding
+from inference_backend_onnx.gpu import (
+    CUDA,
+    TENSORRT,
+    engine_build_progress,
+    engine_cache_dir,
+    logger,
+    provider_entries,
+    run_with_io_binding,
+)
 from inference_backend_onnx.providers import choose_providers
 from inference_backend_onnx.settings import OnnxSettings
 

@@ -26,7 +26,8 @@ def decode_bgr(data: bytes, width: int, height: int, denominator: int = 1) -> np
     expected = (-(-height // denominator), -(-width // denominator))
     try:
         pixels = simplejpeg.decode_jpeg(
-            data, colorspace="BGR", min_width=width // denominator, min_height=height // denominator, strict=True
+            data, colorspace="BGR", min_width=width // denominator, min_height=height // denominator,
+            strict=True,
         )
     except ValueError:
         return None

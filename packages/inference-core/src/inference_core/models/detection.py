@@ -157,7 +157,7 @@ def box_predictions(
             x=x, y=y, width=width, height=height, confidence=confidence, class_name=class_name(class_id),
             class_id=class_id, detection_id=str(uuid.uuid4()),
         )
-        for x, y, width, height, confidence, class_id in zip(*(column.tolist() for column in columns))
+        for x, y, width, height, confidence, class_id in zip(*(c.tolist() for c in columns), strict=True)
     ]
 
 

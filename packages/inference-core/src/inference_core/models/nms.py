@@ -78,8 +78,10 @@ def _greedy_side_by_side(boxes: np.ndarray, sizes: np.ndarray, iou_threshold: fl
     padded = np.zeros((len(sizes), int(sizes.max()), 4))
     padded[group, slot] = boxes
     x1, y1, x2, y2 = (padded[..., index] for index in range(4))
-    inter_width = np.clip(np.minimum(x2[:, :, None], x2[:, None]) - np.maximum(x1[:, :, None], x1[:, None]), 0, None)
-    inter_height = np.clip(np.minimum(y2[:, :, None], y2[:, None]) - np.maximum(y1[:, :, None], y1[:, None]), 0, None)
+    inter_width = np.minimum(x2[:, :, None], x2[:, None]) - np.maximum(x1[:, :, None], x1[:, None])
+    inter_height = np.minimum(y2[:, :, None], y2[:, None]) - np.maximum(y1[:, :, None], y1[:, None])
+    np.clip(inter_width, 0, None, out=inter_width)
+    np.clip(inter_height, 0, None, out=inter_height)
     intersection = inter_width * inter_height
     areas = (x2 - x1) * (y2 - y1)
     union = areas[:, :, None] + areas[:, None] - intersection

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from inference_core.errors import InvalidInputError
 from inference_core.params import InferenceParams, legacy_parameters
 from starlette.datastructures import UploadFile
