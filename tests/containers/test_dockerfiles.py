@@ -69,7 +69,7 @@ def test_requirements_helper_follows_the_workspace(packages, wanted, unwanted):
     result = subprocess.run(
         [sys.executable, str(script), *packages], capture_output=True, text=True, check=True
     )
-    names = {re.match(r"[A-Za-z0-9._-]+", line).group(0) for line in result.stdout.split()}
+    names = {re.match(r"[A-Za-z0-9._-]+", line).group(0) for line in result.stdout.splitlines()}
     assert wanted <= names and not (unwanted & names)
     assert {"fastapi", "uvicorn", "numpy", "opencv-python-headless"} <= names
     assert not any(name.startswith("visionhost-") for name in names)

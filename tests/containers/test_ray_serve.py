@@ -1,9 +1,9 @@
 """The Ray Serve deployment of the app, on a local single-node Ray, answers real predictions.
 
-Ray is an optional extra (`visionhost-server[ray]`) with dependencies the main environment must
-not get (uvloop and httptools would change the plain server under the benchmarks), so the
-deployment runs in the interpreter that has it: this one, $VISIONHOST_RAY_PYTHON, or
-.work/venv-ray (made by ./scripts/setup-containers.sh); without any, the test skips and says so.
+Ray is an optional extra (`visionhost-server[ray]`) with heavy dependencies and pins of its own
+that the main environment must not get, so the deployment runs in the interpreter that has it:
+this one, $VISIONHOST_RAY_PYTHON, or .work/venv-ray (made by ./scripts/setup-containers.sh);
+without any, the test skips and says so.
 """
 
 from __future__ import annotations
