@@ -21,12 +21,21 @@ _ARRAY_ENTRIES = 1 << 20
 
 def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """IoU of one xyxy box against (N, 4) xyxy boxes."""
-    inter_width = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
-    inter_height = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
-    intersection = inter_width * inter_height
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    other_areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    union = area + other_areas - intersection
+    return _iou(box, others, _areas(box), _areas(others))
+
+
+def _areas(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+
+
+def _iou(
+    first: np.ndarray, second: np.ndarray, first_areas: np.ndarray, second_areas: np.ndarray
+) -> np.ndarray:
+    """IoU of xyxy boxes (..., 4) against each other, broadcast, given their areas."""
+    inter_width = np.minimum(first[..., 2], second[..., 2]) - np.maximum(first[..., 0], second[..., 0])
+    inter_height = np.minimum(first[..., 3], second[..., 3]) - np.maximum(first[..., 1], second[..., 1])
+    intersection = np.maximum(inter_width, 0) * np.maximum(inter_height, 0)
+    union = first_areas + second_areas - intersection
     return np.where(union > 0, intersection / np.maximum(union, 1e-12), 0.0)
 
 
@@ -77,15 +86,8 @@ def _greedy_side_by_side(boxes: np.ndarray, sizes: np.ndarray, iou_threshold: fl
     slot = np.arange(len(boxes)) - (np.cumsum(sizes) - sizes)[group]
     padded = np.zeros((len(sizes), int(sizes.max()), 4))
     padded[group, slot] = boxes
-    x1, y1, x2, y2 = (padded[..., index] for index in range(4))
-    inter_width = np.minimum(x2[:, :, None], x2[:, None]) - np.maximum(x1[:, :, None], x1[:, None])
-    inter_height = np.minimum(y2[:, :, None], y2[:, None]) - np.maximum(y1[:, :, None], y1[:, None])
-    np.clip(inter_width, 0, None, out=inter_width)
-    np.clip(inter_height, 0, None, out=inter_height)
-    intersection = inter_width * inter_height
-    areas = (x2 - x1) * (y2 - y1)
-    union = areas[:, :, None] + areas[:, None] - intersection
-    overlaps = np.where(union > 0, intersection / np.maximum(union, 1e-12), 0.0) > iou_threshold
+    areas = _areas(padded)
+    overlaps = _iou(padded[:, :, None], padded[:, None], areas[:, :, None], areas[:, None]) > iou_threshold
     suppressed = np.arange(padded.shape[1]) >= sizes[:, None]  # padding is never kept
     for column in range(padded.shape[1]):
         alive = ~suppressed[:, column]
@@ -96,19 +98,14 @@ def _greedy_side_by_side(boxes: np.ndarray, sizes: np.ndarray, iou_threshold: fl
 
 
 def _greedy_one_by_one(boxes: np.ndarray, iou_threshold: float, max_detections: int) -> np.ndarray:
-    """Greedy suppression of one class's score-sorted boxes, one kept box at a time (`box_iou`'s
-    arithmetic on columns that shrink with every step)."""
+    """Greedy suppression of one class's score-sorted boxes, one kept box at a time, on arrays
+    that shrink with every step."""
     index = np.arange(len(boxes))
-    x1, y1, x2, y2 = (np.ascontiguousarray(boxes[:, column]) for column in range(4))
-    areas = (x2 - x1) * (y2 - y1)
+    areas = _areas(boxes)
     kept: list[int] = []
     while index.size and len(kept) < max_detections:
         kept.append(int(index[0]))
-        inter_width = np.minimum(x2[0], x2[1:]) - np.maximum(x1[0], x1[1:])
-        inter_height = np.minimum(y2[0], y2[1:]) - np.maximum(y1[0], y1[1:])
-        intersection = np.maximum(inter_width, 0) * np.maximum(inter_height, 0)
-        union = areas[0] + areas[1:] - intersection
-        iou = np.where(union > 0, intersection / np.maximum(union, 1e-12), 0.0)
+        iou = _iou(boxes[0], boxes[1:], areas[0], areas[1:])
         survivors = np.flatnonzero(iou <= iou_threshold) + 1
-        index, x1, y1, x2, y2, areas = (values[survivors] for values in (index, x1, y1, x2, y2, areas))
+        index, boxes, areas = index[survivors], boxes[survivors], areas[survivors]
     return np.asarray(kept, dtype=np.int64)
