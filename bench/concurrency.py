@@ -1,6 +1,6 @@
 """The runtimes' own concurrency, and our server against Roboflow's on 512x512 and 3840x2160 JPEGs.
 
-    .venv/bin/python bench/concurrency.py [--model bench/2] [--rounds 3] [--duration 8] [--no-roboflow]
+    .venv/bin/python bench/concurrency.py [--model bench/2] [--rounds 3] [--pairs 4] [--duration 8] [--no-roboflow]
 
 1. `raw`: the product's backends on a pre-made tensor, N threads calling `session.run` in a closed
    loop, for each way a runtime can share the CPU: OpenVINO LATENCY (one request on all cores),
@@ -10,11 +10,15 @@
    concurrency settings under test, and Roboflow's server (when its venv exists, see
    bench/README.md), at 1 and 8 clients on a 512x512 JPEG and at 1 and 4 clients on a 3840x2160
    JPEG (ours also with `REDUCED_JPEG_DECODE=true`).
+3. `paired`: the issue's three targets once more, each target's two sides (our default against the
+   best raw configuration of the rounds, or against Roboflow's server) measured one right after
+   the other, `--pairs` times; the ratio of each pair, and their median.
 
 The model defaults to the YOLOv8s 640 export of bench/make_models.py. A virtual machine's speed
 drifts by 10% and more within minutes (other tenants of the host), so the whole set of points
 runs `--rounds` times, one round after the other, and each point is summarised by its median over
-the rounds; the summary puts the issue's targets next to their measured ratios. The machine's load
+the rounds; the summary puts the issue's targets next to their measured ratios, from the rounds
+and from the pairs (which cancel the drift between the two sides). The machine's load
 (`uptime`) is recorded with every point: on a shared machine the numbers are only comparable
 within one run. Writes `bench/results/concurrency-<date>-<machine>.md` and `.json`.
 """
@@ -54,6 +58,12 @@ SERVER_CONFIGS = [
 ]
 DEFAULT = "visionhost default"
 ROBOFLOW = "roboflow inference 1.8.3"
+#: The issue's targets: (name, goal, the comparison is a ratio that must be at least / at most the goal).
+TARGETS = [
+    ("8 clients, 512x512: our default / best raw configuration", ">= 0.95"),
+    ("one 3840x2160 JPEG: our time / Roboflow's", "<= 0.8"),
+    ("4 clients, 3840x2160: our throughput / Roboflow's", ">= 1.3"),
+]
 
 
 def uptime() -> str:
@@ -116,29 +126,33 @@ def raw_point(backend_name: str, env: dict, weights: Path, size: int, threads: i
             "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None}
 
 
+def server_point(server: servers.Server, model_id: str, image_name: str, jpeg: bytes, clients: int,
+                 duration: float, warmup: float, scratch: Path) -> dict:
+    """One load point against a running server: `clients` closed-loop clients sending `jpeg`."""
+    request = servers.v2_request(model_id, "object-detection", jpeg, CONFIDENCE)
+    status, body = servers.send_once(server.port, request)
+    if status != 200:
+        raise RuntimeError(f"{server.name} answered {status}: {body[:200]!r}")
+    (scratch / "request.bin").write_bytes(request)
+    cpu_before = servers.tree_cpu_seconds(server.pid)
+    result = servers.run_bench_script(
+        "loadgen.py", ["--port", str(server.port), "--request-file", str(scratch / "request.bin"),
+                       "--concurrency", str(clients)], duration, warmup)
+    cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
+    return {"image": image_name, "clients": clients, "rps": result.get("rps"),
+            "p50_ms": result.get("p50_ms"), "p95_ms": result.get("p95_ms"),
+            "cpu_per_request_ms": round(cpu / max(result.get("completed_all", 0), 1) * 1000, 1),
+            "errors": result.get("errors", 0), "load": uptime()}
+
+
 def server_points(server: servers.Server, model_id: str, plan: list[tuple[str, bytes, int]], duration: float,
                   warmup: float, scratch: Path) -> list[dict]:
-    rows = []
     server.start(timeout=300)
     try:
-        for image_name, jpeg, clients in plan:
-            request = servers.v2_request(model_id, "object-detection", jpeg, CONFIDENCE)
-            status, body = servers.send_once(server.port, request)
-            if status != 200:
-                raise RuntimeError(f"{server.name} answered {status}: {body[:200]!r}")
-            (scratch / "request.bin").write_bytes(request)
-            cpu_before = servers.tree_cpu_seconds(server.pid)
-            result = servers.run_bench_script(
-                "loadgen.py", ["--port", str(server.port), "--request-file", str(scratch / "request.bin"),
-                               "--concurrency", str(clients)], duration, warmup)
-            cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
-            rows.append({"image": image_name, "clients": clients, "rps": result.get("rps"),
-                         "p50_ms": result.get("p50_ms"), "p95_ms": result.get("p95_ms"),
-                         "cpu_per_request_ms": round(cpu / max(result.get("completed_all", 0), 1) * 1000, 1),
-                         "errors": result.get("errors", 0), "load": uptime()})
+        return [server_point(server, model_id, image_name, jpeg, clients, duration, warmup, scratch)
+                for image_name, jpeg, clients in plan]
     finally:
         server.stop()
-    return rows
 
 
 def raw_round(args: argparse.Namespace, weights: Path, round_number: int) -> list[dict]:
@@ -173,6 +187,57 @@ def server_round(args: argparse.Namespace, pictures: dict[str, bytes], scratch: 
     return rows
 
 
+def paired_targets(args: argparse.Namespace, weights: Path, pictures: dict[str, bytes], scratch: Path,
+                   best: dict) -> list[dict]:
+    """Each target's two sides measured one right after the other, `--pairs` times, the order
+    flipping from pair to pair. A pair's ratio compares two adjacent windows, so the machine's
+    drift over the run (10-15% within minutes here) cancels out of it; the rounds above compare
+    medians taken minutes apart, and their best raw figure is the largest of six noisy medians.
+    Both servers stay up for the whole section (an idle server takes no CPU)."""
+    (small_name, small), (large_name, large) = pictures.items()
+    raw_env = dict(item.split("=", 1) for item in best["setting"].split())
+    ours = servers.ours(args.cache, servers.free_port(), scratch / "ours-paired.log", 0)
+    theirs = None
+    if not args.no_roboflow and (args.roboflow_venv / "bin" / "python").is_file():
+        theirs = servers.roboflow(args.roboflow_venv, args.cache, servers.free_port(), scratch / "rf-paired.log")
+
+    def raw() -> float:
+        return raw_point(best["runtime"], raw_env, weights, args.size, best["threads"], args.duration,
+                         args.warmup)["images_per_s"]
+
+    def point(server: servers.Server, name: str, jpeg: bytes, clients: int, value: str) -> float:
+        return server_point(server, args.model, name, jpeg, clients, args.duration, args.warmup, scratch)[value]
+
+    sides = [(TARGETS[0][0], lambda: point(ours, small_name, small, 8, "rps"), raw)]
+    if theirs is not None:
+        sides += [
+            (TARGETS[1][0], lambda: point(ours, large_name, large, 1, "p50_ms"),
+             lambda: point(theirs, large_name, large, 1, "p50_ms")),
+            (TARGETS[2][0], lambda: point(ours, large_name, large, 4, "rps"),
+             lambda: point(theirs, large_name, large, 4, "rps")),
+        ]
+    rows = []
+    started = [server for server in (ours, theirs) if server is not None]
+    try:
+        for server in started:
+            server.start(timeout=300)
+        for pair in range(1, args.pairs + 1):
+            for target, numerator_side, denominator_side in sides:
+                if pair % 2:
+                    numerator, denominator = numerator_side(), denominator_side()
+                else:
+                    denominator, numerator = denominator_side(), numerator_side()
+                row = {"pair": pair, "target": target, "numerator": numerator, "denominator": denominator,
+                       "ratio": round(numerator / denominator, 3) if numerator and denominator else None,
+                       "load": uptime()}
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    finally:
+        for server in started:
+            server.stop()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -181,7 +246,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--sections", default="raw,server")
+    parser.add_argument("--pairs", type=int, default=4, help="pairs per target in the paired section")
+    parser.add_argument("--sections", default="raw,server,paired")
     parser.add_argument("--no-roboflow", action="store_true")
     parser.add_argument("--roboflow-venv", type=Path, default=Path.home() / ".cache/visionhost-bench/roboflow-venv")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results")
@@ -189,13 +255,17 @@ def main() -> None:
     weights = args.cache / args.model / "weights.onnx"
     scratch = Path(tempfile.mkdtemp(prefix="visionhost-concurrency-"))
     result: dict = {"date": datetime.now().isoformat(timespec="minutes"), "machine": machine.describe(),
-                    "model": args.model, "rounds": args.rounds, "load_at_start": uptime(), "raw": [], "server": []}
+                    "model": args.model, "rounds": args.rounds, "load_at_start": uptime(), "raw": [], "server": [],
+                    "paired": []}
     pictures = images()
     for round_number in range(1, args.rounds + 1):
         if "raw" in args.sections:
             result["raw"] += raw_round(args, weights, round_number)
         if "server" in args.sections:
             result["server"] += server_round(args, pictures, scratch, round_number)
+    if "paired" in args.sections and result["raw"]:
+        best = summary(result)["best_raw"]
+        result["paired"] = paired_targets(args, weights, pictures, scratch, best)
     result["load_at_end"] = uptime()
     result["summary"] = summary(result)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -239,14 +309,17 @@ def summary(result: dict) -> dict:
     ours_large_1, ours_large_4 = point(DEFAULT, "synthetic scene 3840", 1), point(DEFAULT, "synthetic scene 3840", 4)
     theirs_large_1 = point(ROBOFLOW, "synthetic scene 3840", 1)
     theirs_large_4 = point(ROBOFLOW, "synthetic scene 3840", 4)
-    targets = [
-        {"target": "8 clients, 512x512: our default / best raw configuration", "goal": ">= 0.95",
-         "ratio": ratio(ours_small and ours_small["rps"], best and best["images_per_s"])},
-        {"target": "one 3840x2160 JPEG: our time / Roboflow's", "goal": "<= 0.8",
-         "ratio": ratio(ours_large_1 and ours_large_1["p50_ms"], theirs_large_1 and theirs_large_1["p50_ms"])},
-        {"target": "4 clients, 3840x2160: our throughput / Roboflow's", "goal": ">= 1.3",
-         "ratio": ratio(ours_large_4 and ours_large_4["rps"], theirs_large_4 and theirs_large_4["rps"])},
+    rounds_ratios = [
+        ratio(ours_small and ours_small["rps"], best and best["images_per_s"]),
+        ratio(ours_large_1 and ours_large_1["p50_ms"], theirs_large_1 and theirs_large_1["p50_ms"]),
+        ratio(ours_large_4 and ours_large_4["rps"], theirs_large_4 and theirs_large_4["rps"]),
     ]
+    targets = []
+    for (name, goal), rounds_ratio in zip(TARGETS, rounds_ratios, strict=True):
+        pairs = [row["ratio"] for row in result.get("paired", []) if row["target"] == name and row["ratio"]]
+        targets.append({"target": name, "goal": goal, "ratio": rounds_ratio,
+                        "paired_ratio": round(statistics.median(pairs), 3) if pairs else None,
+                        "pair_ratios": pairs})
     return {"raw": raw, "server": server, "best_raw": best, "targets": targets}
 
 
@@ -257,8 +330,13 @@ def markdown(result: dict) -> str:
              f"15 min) at start: {result['load_at_start']}; at end: {result['load_at_end']}. "
              f"{result['rounds']} rounds, one after the other; each figure below is the median over the rounds "
              "(every round's rows are in the JSON file).", "",
-             "## Targets", "", "| target | goal | measured |", "|---|---|---:|"]
-    lines += [f"| {row['target']} | {row['goal']} | {row['ratio']} |" for row in digest["targets"]]
+             "## Targets", "",
+             "`rounds`: the ratio of the two sides' medians over the rounds (for the first target, the best of the six "
+             "raw medians). `paired`: the median of the ratios of adjacent windows, each target's two sides measured "
+             "one right after the other (the order flipping), which cancels the machine's drift between them.", "",
+             "| target | goal | rounds | paired | each pair |", "|---|---|---:|---:|---|"]
+    lines += [f"| {row['target']} | {row['goal']} | {row['ratio']} | {row['paired_ratio']} | "
+              f"{', '.join(str(value) for value in row['pair_ratios'])} |" for row in digest["targets"]]
     lines.append("")
     if digest["raw"]:
         best = digest["best_raw"]

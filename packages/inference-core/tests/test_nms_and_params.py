@@ -43,8 +43,8 @@ def greedy_reference(boxes, scores, classes, threshold, agnostic, max_detections
 @pytest.mark.parametrize(("count", "classes", "agnostic"), [
     (200, 80, False),  # every class side by side
     (200, 80, True),
-    (1500, 2, False),  # large classes, one kept box at a time
-    (1500, 1, True),  # one class, one kept box at a time
+    (1500, 2, False),  # large classes, block by block
+    (1500, 1, True),  # one class, block by block
     (60, 3, False),
 ])
 def test_nms_keeps_what_one_greedy_pass_keeps(count, classes, agnostic):

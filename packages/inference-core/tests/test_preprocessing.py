@@ -77,6 +77,13 @@ def test_tensor_is_rgb_nchw_unit_scaled():
     assert (normalised[:, 2] == 1.0).all() and (normalised[:, 0] == -1.0).all()
 
 
+def test_tensor_holds_each_image_of_a_batch_in_its_own_slot():
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (37, 53, 3), dtype=np.uint8) for _ in range(3)]
+    expected = np.stack(images)[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) * np.float32(1 / 255)
+    assert np.array_equal(images_to_tensor(images), expected)
+
+
 @pytest.mark.parametrize(
     "config",
     [

@@ -226,10 +226,14 @@ def images_to_tensor(
     mean: tuple[float, float, float] | None = None,
     std: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
-    """Stack BGR uint8 images into an RGB NCHW float32 tensor scaled to 0-1, then (x-mean)/std."""
-    batch = np.stack(images)[..., ::-1].transpose(0, 3, 1, 2)
-    tensor = np.ascontiguousarray(batch, dtype=np.float32)
-    tensor *= 1.0 / 255.0
+    """Stack BGR uint8 images (all of one size) into an RGB NCHW float32 tensor scaled to 0-1, then
+    (x-mean)/std. Each channel is split out contiguously and scaled straight into its plane."""
+    height, width = images[0].shape[:2]
+    tensor = np.empty((len(images), 3, height, width), dtype=np.float32)
+    scale = np.float32(1.0 / 255.0)
+    for index, image in enumerate(images):
+        for channel, plane in enumerate(reversed(cv2.split(image))):  # BGR to RGB
+            np.multiply(plane, scale, out=tensor[index, channel])
     if mean is not None and std is not None:
         tensor -= np.asarray(mean, dtype=np.float32).reshape(1, 3, 1, 1)
         tensor /= np.asarray(std, dtype=np.float32).reshape(1, 3, 1, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -16,7 +15,9 @@ from inference_core.models.base import PreparedImage, VisionModel
 from inference_core.models.nms import non_max_suppression
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform, images_to_tensor, preprocess_image
-from inference_core.responses import ImageSize, ObjectDetectionInferenceResponse, ObjectDetectionPrediction
+from inference_core.responses import (
+    ImageSize, ObjectDetectionInferenceResponse, ObjectDetectionPrediction, random_uuids,
+)
 from inference_core.runtime import Session
 from inference_core.store import ModelArtifact
 
@@ -135,29 +136,23 @@ def _xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     return converted
 
 
-def box_prediction(box: np.ndarray, score: float, class_id: int, name: str) -> ObjectDetectionPrediction:
-    """A rounded xyxy box in original pixels to the wire's centre/size prediction."""
-    x1, y1, x2, y2 = (float(value) for value in box)
-    return ObjectDetectionPrediction(
-        x=(x1 + x2) / 2, y=(y1 + y2) / 2, width=x2 - x1, height=y2 - y1,
-        confidence=float(score), class_name=name, class_id=int(class_id),
-        detection_id=str(uuid.uuid4()),
-    )
-
-
 def box_predictions(
     boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, class_name: Callable[[int], str]
 ) -> list[ObjectDetectionPrediction]:
-    """`box_prediction` for every row at once: the same values, with the arithmetic done in numpy."""
-    boxes = boxes.astype(np.float64, copy=False)
+    """Rounded xyxy boxes in original pixels to the wire's centre/size predictions, one per row,
+    each with a fresh random detection id."""
+    boxes = boxes.astype(np.float64, copy=False).reshape(-1, 4)
     x1, y1, x2, y2 = boxes.T
-    columns = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, scores.astype(np.float64), class_ids)
+    columns = ((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, np.asarray(scores, dtype=np.float64),
+               np.asarray(class_ids, dtype=np.int64))
     return [
         ObjectDetectionPrediction(
             x=x, y=y, width=width, height=height, confidence=confidence, class_name=class_name(class_id),
-            class_id=class_id, detection_id=str(uuid.uuid4()),
+            class_id=class_id, detection_id=detection_id,
         )
-        for x, y, width, height, confidence, class_id in zip(*(c.tolist() for c in columns), strict=True)
+        for x, y, width, height, confidence, class_id, detection_id in zip(
+            *(column.tolist() for column in columns), random_uuids(len(boxes)), strict=True
+        )
     ]
 
 
@@ -203,7 +198,7 @@ class YoloDetector(VisionModel):
     def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams):
         found = self.candidates(outputs, params)
         boxes = np.round(transform.to_original(found.boxes))
-        predictions = box_predictions(boxes, found.scores, found.class_ids.astype(np.int64), self.class_name)
+        predictions = box_predictions(boxes, found.scores, found.class_ids, self.class_name)
         return ObjectDetectionInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )

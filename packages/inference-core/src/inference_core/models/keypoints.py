@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference_core import tasks
-from inference_core.models.detection import YoloDetector, box_prediction
+from inference_core.models.detection import YoloDetector, box_predictions
 from inference_core.onnx_metadata import parse_literal
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform
@@ -28,11 +28,9 @@ class YoloPoseDetector(YoloDetector):
         found = self.candidates(outputs, params)
         boxes = np.round(transform.to_original(found.boxes))
         triplets = found.extras[:, : self.extra_values].reshape(-1, self.keypoint_count, 3)
-        predictions = []
-        for box, score, class_id, keypoints in zip(boxes, found.scores, found.class_ids, triplets):
-            prediction = box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
-            prediction.keypoints = self._keypoints(keypoints, int(class_id), transform, params)
-            predictions.append(prediction)
+        predictions = box_predictions(boxes, found.scores, found.class_ids, self.class_name)
+        for prediction, keypoints in zip(predictions, triplets, strict=True):
+            prediction.keypoints = self._keypoints(keypoints, prediction.class_id, transform, params)
         return KeypointsDetectionInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )

@@ -29,7 +29,7 @@ from inference_core.errors import ModelArtifactError, UnsupportedModelError
 from inference_core.images import ImageLoader
 from inference_core.models.architecture import Match, ModelArchitecture
 from inference_core.models.base import PreparedImage, VisionModel
-from inference_core.models.detection import box_prediction
+from inference_core.models.detection import box_predictions
 from inference_core.models.masks import encode_coco_rle, largest_polygon
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import STRETCH, ImageTransform, apply_contrast, static_crop_box
@@ -248,10 +248,7 @@ class RFDetrDetector(VisionModel):
     def postprocess(self, outputs: list[np.ndarray], transform: ImageTransform, params: InferenceParams):
         chosen = select(outputs[self.logits_index][0], self.layout, params, self.class_name)
         boxes = self.boxes_in_original(outputs[self.boxes_index][0][chosen.queries], transform)
-        predictions = [
-            box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
-            for box, score, class_id in zip(boxes, chosen.scores, chosen.class_ids, strict=True)
-        ]
+        predictions = box_predictions(boxes, chosen.scores, chosen.class_ids, self.class_name)
         return ObjectDetectionInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )
@@ -266,16 +263,14 @@ class RFDetrSegmenter(RFDetrDetector):
         chosen = select(outputs[self.logits_index][0], self.layout, params, self.class_name)
         boxes = self.boxes_in_original(outputs[self.boxes_index][0][chosen.queries], transform)
         mask_logits = outputs[self.masks_index][0][chosen.queries]
-        predictions = []
-        for box, score, class_id, logits in zip(boxes, chosen.scores, chosen.class_ids, mask_logits, strict=True):
-            prediction = box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
+        predictions = box_predictions(boxes, chosen.scores, chosen.class_ids, self.class_name)
+        for prediction, logits in zip(predictions, mask_logits, strict=True):
             if params.response_mask_format == "rle":
                 prediction.rle = encode_coco_rle(self.mask_in_original(logits, transform, 1.0))
                 prediction.mask_format = "rle"
             else:
                 prediction.points = self.polygon(logits, transform, params)
                 prediction.mask_format = "polygon"
-            predictions.append(prediction)
         return InstanceSegmentationInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference_core import tasks
-from inference_core.models.detection import YoloDetector, box_prediction
+from inference_core.models.detection import YoloDetector, box_predictions
 from inference_core.models.masks import decode_masks, encode_coco_rle, largest_polygon, mask_in_original
 from inference_core.params import InferenceParams
 from inference_core.preprocessing import ImageTransform
@@ -32,9 +32,8 @@ class YoloSegmenter(YoloDetector):
         )
         grid_scale = (self.input_width / masks.shape[2], self.input_height / masks.shape[1])
         boxes = np.round(transform.to_original(found.boxes))
-        predictions = []
-        for box, score, class_id, mask in zip(boxes, found.scores, found.class_ids, masks):
-            prediction = box_prediction(box, score, int(class_id), self.class_name(int(class_id)))
+        predictions = box_predictions(boxes, found.scores, found.class_ids, self.class_name)
+        for prediction, mask in zip(predictions, masks, strict=True):
             if params.response_mask_format == "rle":
                 prediction.rle = encode_coco_rle(mask_in_original(mask, grid_scale, transform))
                 prediction.mask_format = "rle"
@@ -43,7 +42,6 @@ class YoloSegmenter(YoloDetector):
                 points = transform.points_to_original(polygon)
                 prediction.points = [Point(x, y) for x, y in points.tolist()]
                 prediction.mask_format = "polygon"
-            predictions.append(prediction)
         return InstanceSegmentationInferenceResponse(
             image=ImageSize(transform.original_width, transform.original_height), predictions=predictions
         )
