@@ -129,3 +129,22 @@ def test_server_maps_registry_failures_to_clear_statuses(
     assert response.status_code == status, response.text
     assert message in response.json()["message"] and key not in response.json()["message"]
     assert not (cache / MODEL_ID).exists()
+
+
+@pytest.mark.slow
+def test_server_downloads_with_the_key_the_request_carries(tmp_path, registry, scene):
+    """Without a server key, the download uses the request's: the query's first, else the body's."""
+    env = registry_env(registry, tmp_path / "cache")
+    del env["ROBOFLOW_API_KEY"]
+    body = {"model_id": MODEL_ID, "image": {"type": "base64", "value": scene.base64}}
+    server = start_server(env, tmp_path / "server.log")
+    try:
+        with server.client() as http:
+            wrong_in_body = http.post("/infer/object_detection", json={**body, "api_key": "wrong-key"})
+            wrong_in_query = http.post("/infer/object_detection?api_key=wrong-key", json={**body, "api_key": GOOD_KEY})
+            right_in_body = http.post("/infer/object_detection", json={**body, "api_key": GOOD_KEY})
+    finally:
+        stop_server(server)
+    assert wrong_in_body.status_code == 401 and wrong_in_query.status_code == 401, wrong_in_body.text
+    assert right_in_body.status_code == 200 and right_in_body.json()["predictions"], right_in_body.text
+    assert registry.hits("weights.onnx") == 1

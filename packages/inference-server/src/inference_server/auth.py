@@ -13,11 +13,15 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from inference_server.errors import UnauthorizedError
 from inference_server.state import ServerState, State
+
+if TYPE_CHECKING:
+    from inference_server.schemas import ModelRequest
 
 
 #: A string-valued "api_key" member anywhere in a JSON text (at most 512 characters).
@@ -98,12 +102,16 @@ async def require_api_key(request: Request, state: State) -> None:
         raise refusal(keys)
 
 
-async def download_api_key(request: Request, state: ServerState) -> str | None:
+async def download_api_key(request: Request, state: ServerState, body: ModelRequest | None = None) -> str | None:
     """The key to download a missing model with: the request's Roboflow key.
 
     When this server checks its own keys, the request's key is one of those, and must never be
-    sent on to the model registry; the configured API_KEY is used instead (core's default).
+    sent on to the model registry; the configured API_KEY is used instead (core's default). A
+    route that has parsed its JSON body passes it, and its top-level `api_key` is used: the body
+    (megabytes with a large image) is not scanned again.
     """
     if state.settings.accepted_api_keys:
         return None
+    if body is not None:
+        return header_api_key(request.query_params, request.headers) or body.api_key or None
     return await request_api_key(request)

@@ -30,7 +30,7 @@ async def run_inference(
     params = body.params()
     images = [wire_image(item) for item in body.images()]
     state.runner.check_batch_length(len(images))
-    api_key = await download_api_key(request, state)
+    api_key = await download_api_key(request, state, body)
     model = await state.runner.model(body.model_id, api_key=api_key)
     check_task(model.task, task, body.model_id)
     results = await state.runner.infer(body.model_id, images, params, started, body.id, api_key)

@@ -23,7 +23,7 @@ async def cache(state: State) -> dict:
 
 @router.post("/add", response_model=RegistryResponse, summary="Load a model (optionally pinned)")
 async def add(body: AddModelRequest, request: Request, state: State) -> dict:
-    api_key = await download_api_key(request, state)
+    api_key = await download_api_key(request, state, body)
     await state.runner.model(body.model_id, pin=body.pin, api_key=api_key)
     return state.registry()
 
