@@ -295,7 +295,11 @@ def summary(result: dict) -> dict:
     """Medians per point, and the issue's three targets as measured ratios."""
     raw = medians(result["raw"], ("runtime", "setting", "threads"), ("images_per_s", "p50_ms"))
     server = medians(result["server"], ("system", "image", "clients"),
-                     ("rps", "p50_ms", "p95_ms", "cpu_per_request_ms", "errors"))
+                     ("rps", "p50_ms", "p95_ms", "cpu_per_request_ms"))
+    for row in server:  # errors are counted over every round, not summarised by a median
+        row["errors"] = sum(member.get("errors") or 0 for member in result["server"]
+                            if (member["system"], member["image"], member["clients"])
+                            == (row["system"], row["image"], row["clients"]))
 
     def point(system: str, image_prefix: str, clients: int) -> dict | None:
         return next((row for row in server if row["system"] == system and row["image"].startswith(image_prefix)
