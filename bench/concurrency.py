@@ -1,6 +1,7 @@
 """The runtimes' own concurrency, and our server against Roboflow's on 512x512 and 3840x2160 JPEGs.
 
-    .venv/bin/python bench/concurrency.py [--model bench/2] [--rounds 3] [--pairs 4] [--duration 8] [--no-roboflow]
+    .venv/bin/python bench/concurrency.py [--model bench/2] [--rounds 3] [--pairs 4] [--duration 8]
+                                          [--no-roboflow]
 
 1. `raw`: the product's backends on a pre-made tensor, N threads calling `session.run` in a closed
    loop, for each way a runtime can share the CPU: OpenVINO LATENCY (one request on all cores),
@@ -199,14 +200,16 @@ def paired_targets(args: argparse.Namespace, weights: Path, pictures: dict[str, 
     ours = servers.ours(args.cache, servers.free_port(), scratch / "ours-paired.log", 0)
     theirs = None
     if not args.no_roboflow and (args.roboflow_venv / "bin" / "python").is_file():
-        theirs = servers.roboflow(args.roboflow_venv, args.cache, servers.free_port(), scratch / "rf-paired.log")
+        theirs = servers.roboflow(args.roboflow_venv, args.cache, servers.free_port(),
+                                  scratch / "rf-paired.log")
 
     def raw() -> float:
         return raw_point(best["runtime"], raw_env, weights, args.size, best["threads"], args.duration,
                          args.warmup)["images_per_s"]
 
     def point(server: servers.Server, name: str, jpeg: bytes, clients: int, value: str) -> float:
-        return server_point(server, args.model, name, jpeg, clients, args.duration, args.warmup, scratch)[value]
+        measured = server_point(server, args.model, name, jpeg, clients, args.duration, args.warmup, scratch)
+        return measured[value]
 
     sides = [(TARGETS[0][0], lambda: point(ours, small_name, small, 8, "rps"), raw)]
     if theirs is not None:
@@ -255,8 +258,8 @@ def main() -> None:
     weights = args.cache / args.model / "weights.onnx"
     scratch = Path(tempfile.mkdtemp(prefix="visionhost-concurrency-"))
     result: dict = {"date": datetime.now().isoformat(timespec="minutes"), "machine": machine.describe(),
-                    "model": args.model, "rounds": args.rounds, "load_at_start": uptime(), "raw": [], "server": [],
-                    "paired": []}
+                    "model": args.model, "rounds": args.rounds, "load_at_start": uptime(), "raw": [],
+                    "server": [], "paired": []}
     pictures = images()
     for round_number in range(1, args.rounds + 1):
         if "raw" in args.sections:
@@ -335,9 +338,10 @@ def markdown(result: dict) -> str:
              f"{result['rounds']} rounds, one after the other; each figure below is the median over the rounds "
              "(every round's rows are in the JSON file).", "",
              "## Targets", "",
-             "`rounds`: the ratio of the two sides' medians over the rounds (for the first target, the best of the six "
-             "raw medians). `paired`: the median of the ratios of adjacent windows, each target's two sides measured "
-             "one right after the other (the order flipping), which cancels the machine's drift between them.", "",
+             "`rounds`: the ratio of the two sides' medians over the rounds (for the first target, the best of "
+             "the six raw medians). `paired`: the median of the ratios of adjacent windows, each target's two "
+             "sides measured one right after the other (the order flipping), which cancels the machine's drift "
+             "between them.", "",
              "| target | goal | rounds | paired | each pair |", "|---|---|---:|---:|---|"]
     lines += [f"| {row['target']} | {row['goal']} | {row['ratio']} | {row['paired_ratio']} | "
               f"{', '.join(str(value) for value in row['pair_ratios'])} |" for row in digest["targets"]]

@@ -141,7 +141,8 @@ def test_server_downloads_with_the_key_the_request_carries(tmp_path, registry, s
     try:
         with server.client() as http:
             wrong_in_body = http.post("/infer/object_detection", json={**body, "api_key": "wrong-key"})
-            wrong_in_query = http.post("/infer/object_detection?api_key=wrong-key", json={**body, "api_key": GOOD_KEY})
+            wrong_in_query = http.post("/infer/object_detection?api_key=wrong-key",
+                                       json={**body, "api_key": GOOD_KEY})
             right_in_body = http.post("/infer/object_detection", json={**body, "api_key": GOOD_KEY})
     finally:
         stop_server(server)

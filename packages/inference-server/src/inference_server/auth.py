@@ -102,7 +102,9 @@ async def require_api_key(request: Request, state: State) -> None:
         raise refusal(keys)
 
 
-async def download_api_key(request: Request, state: ServerState, body: ModelRequest | None = None) -> str | None:
+async def download_api_key(
+    request: Request, state: ServerState, body: ModelRequest | None = None
+) -> str | None:
     """The key to download a missing model with: the request's Roboflow key.
 
     When this server checks its own keys, the request's key is one of those, and must never be
