@@ -167,3 +167,38 @@ def test_the_fixture_fallback_is_declared_with_its_real_input_size(tmp_path):
     wrong = run.BenchModel("fixture-det-640", run.FIXTURE.model_id, 640, "object-detection")
     with pytest.raises(SystemExit, match="declared as 640x640.*takes 320x320"):
         run.check_input_size(tmp_path, wrong)
+
+
+def test_concurrency_summary_gives_each_target_its_rounds_ratio_and_its_pairs_median():
+    import concurrency
+
+    raw = [{"round": r, "runtime": "onnx", "setting": f"ONNXRUNTIME_CONCURRENCY={mode}", "threads": 8,
+            "images_per_s": value, "p50_ms": 400.0}
+           for r, mode, value in ((1, "throughput", 5.0), (2, "throughput", 5.4), (1, "adaptive", 4.0),
+                                  (2, "adaptive", 6.0))]
+    server = []
+    for r, errors in ((1, 0), (2, 2)):
+        server += [
+            {"round": r, "system": concurrency.DEFAULT, "image": "bus.jpg cropped to 512x512", "clients": 8,
+             "rps": 4.8, "p50_ms": 1600.0, "p95_ms": 2000.0, "cpu_per_request_ms": 410.0, "errors": errors},
+            {"round": r, "system": concurrency.DEFAULT, "image": "synthetic scene 3840x2160", "clients": 1,
+             "rps": 3.6, "p50_ms": 270.0, "p95_ms": 300.0, "cpu_per_request_ms": 540.0, "errors": 0},
+            {"round": r, "system": concurrency.ROBOFLOW, "image": "synthetic scene 3840x2160", "clients": 1,
+             "rps": 3.0, "p50_ms": 300.0, "p95_ms": 330.0, "cpu_per_request_ms": 600.0, "errors": 0},
+        ]
+    first, single, _ = (name for name, _ in concurrency.TARGETS)
+    paired = [{"pair": p, "target": first, "numerator": 1.0, "denominator": 1.0, "ratio": ratio}
+              for p, ratio in ((1, 0.9), (2, 0.8), (3, 1.0))]
+    paired.append({"pair": 1, "target": single, "numerator": 250.0, "denominator": 0.0, "ratio": None})
+    result = {"date": "2026-11-30T00:00", "machine": {"cpu_model": "test", "cpus": 2}, "model": "bench/2",
+              "rounds": 2, "load_at_start": "0", "load_at_end": "0", "raw": raw, "server": server,
+              "paired": paired}
+    digest = concurrency.summary(result)
+    assert digest["best_raw"]["setting"] == "ONNXRUNTIME_CONCURRENCY=throughput"  # medians 5.2 against 5.0
+    targets = {row["target"]: row for row in digest["targets"]}
+    assert targets[first]["ratio"] == round(4.8 / 5.2, 3) and targets[first]["paired_ratio"] == 0.9
+    assert targets[single]["ratio"] == 0.9 and targets[single]["paired_ratio"] is None  # a failed pair is left out
+    assert [row["errors"] for row in digest["server"]] == [2, 0, 0]  # summed over the rounds
+    result["summary"] = digest
+    page = concurrency.markdown(result)
+    assert f"| {first} | >= 0.95 | {round(4.8 / 5.2, 3)} | 0.9 | 0.9, 0.8, 1.0 |" in page
