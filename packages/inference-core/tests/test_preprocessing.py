@@ -82,6 +82,9 @@ def test_tensor_holds_each_image_of_a_batch_in_its_own_slot():
     images = [rng.integers(0, 256, (37, 53, 3), dtype=np.uint8) for _ in range(3)]
     expected = np.stack(images)[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) * np.float32(1 / 255)
     assert np.array_equal(images_to_tensor(images), expected)
+    for wrong in ([images[0], images[1][:30]], [images[0][..., 0]]):  # sizes differ; one channel
+        with pytest.raises(ValueError):
+            images_to_tensor(wrong)
 
 
 @pytest.mark.parametrize(

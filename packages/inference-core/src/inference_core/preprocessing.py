@@ -232,6 +232,8 @@ def images_to_tensor(
     tensor = np.empty((len(images), 3, height, width), dtype=np.float32)
     scale = np.float32(1.0 / 255.0)
     for index, image in enumerate(images):
+        if image.shape != (height, width, 3):
+            raise ValueError(f"images_to_tensor takes BGR images of one size, not {image.shape}")
         for channel, plane in enumerate(reversed(cv2.split(image))):  # BGR to RGB
             np.multiply(plane, scale, out=tensor[index, channel])
     if mean is not None and std is not None:
