@@ -59,7 +59,7 @@ SERVER_CONFIGS = [
 ]
 DEFAULT = "visionhost default"
 ROBOFLOW = "roboflow inference 1.8.3"
-#: The issue's targets: (name, goal, the comparison is a ratio that must be at least / at most the goal).
+#: The issue's targets as (name, goal); each is measured as a ratio of our figure to the other side's.
 TARGETS = [
     ("8 clients, 512x512: our default / best raw configuration", ">= 0.95"),
     ("one 3840x2160 JPEG: our time / Roboflow's", "<= 0.8"),
