@@ -109,22 +109,28 @@ def raw_point(backend_name: str, env: dict, weights: Path, size: int, threads: i
     feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)}
     session.run(feed)
     latencies: list[float] = []
+    caller_cpu: list[float] = []
     start_at = time.perf_counter() + warmup
     stop_at = start_at + duration
 
     def worker() -> None:
         while (now := time.perf_counter()) < stop_at:
+            cpu_before = time.thread_time()
             session.run(feed)
             if now >= start_at:
                 latencies.append(time.perf_counter() - now)
+                caller_cpu.append(time.thread_time() - cpu_before)
 
     workers = [threading.Thread(target=worker) for _ in range(threads)]
     for thread in workers:
         thread.start()
     for thread in workers:
         thread.join()
+    # The calling thread's CPU is a call's whole cost only where the runtime runs on the caller
+    # (ONNX Runtime's single-threaded per-core sessions); bench/runtime_share.py reads it there.
     return {"images_per_s": round(len(latencies) / duration, 2),
-            "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None}
+            "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+            "caller_cpu_per_call_ms": round(statistics.fmean(caller_cpu) * 1000, 1) if caller_cpu else None}
 
 
 def server_point(server: servers.Server, model_id: str, image_name: str, jpeg: bytes, clients: int,

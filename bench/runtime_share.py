@@ -5,10 +5,11 @@
 Our server (ONNX Runtime, its default `adaptive` lanes) runs in a child process whose
 `OnnxSession` calls are timed by thread CPU (a one-thread session runs on the calling thread, so
 that is the runtime's whole cost). Each round measures, one right after the other, the runtime
-alone in this process (8 threads on the per-core sessions of `ONNXRUNTIME_CONCURRENCY=throughput`,
-thread CPU per call) and the server under 8 closed-loop clients (bench/loadgen.py, 512x512 JPEG):
-its CPU per request, the runtime's CPU per call inside it, and its event loop's (main thread) CPU
-per request. Writes `bench/results/runtime-share-<date>-<machine>.md` and `.json`.
+alone in this process (`concurrency.raw_point`: 8 threads on the per-core sessions of
+`ONNXRUNTIME_CONCURRENCY=throughput`, thread CPU per call) and the server under 8 closed-loop
+clients (bench/loadgen.py, 512x512 JPEG): its CPU per request, the runtime's CPU per call inside
+it, and its event loop's (main thread) CPU per request. Writes
+`bench/results/runtime-share-<date>-<machine>.md` and `.json`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ import argparse
 import json
 import os
 import signal
-import subprocess
+import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 import machine
-import numpy as np
 import servers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,46 +65,6 @@ def serve() -> None:
                 port=int(os.environ["PORT"]), log_level="warning")
 
 
-def thread_cpu_seconds(pid: int) -> dict[int, float]:
-    ticks = {}
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            fields = Path(f"/proc/{pid}/task/{task}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[int(task)] = (int(fields[11]) + int(fields[12])) / servers.CLOCK_TICKS
-    return ticks
-
-
-def raw_window(weights: Path, duration: float) -> dict:
-    from inference_backend_onnx import OnnxBackend, OnnxSettings
-    from inference_core.settings import CoreSettings
-
-    settings = OnnxSettings.from_env({"ONNXRUNTIME_CONCURRENCY": "throughput"})
-    session = OnnxBackend(CoreSettings(), settings).load(weights)
-    feed = {session.inputs[0].name: np.random.default_rng(0).random((1, 3, 640, 640), dtype=np.float32)}
-    session.run(feed)
-    results: list[tuple[int, float]] = []
-    stop_at = time.perf_counter() + duration
-
-    def worker() -> None:
-        calls, started = 0, time.thread_time()
-        while time.perf_counter() < stop_at:
-            session.run(feed)
-            calls += 1
-        results.append((calls, time.thread_time() - started))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    calls = sum(count for count, _ in results)
-    return {"images_per_s": round(calls / (time.perf_counter() - started), 2),
-            "runtime_cpu_per_call_ms": round(sum(cpu for _, cpu in results) / calls * 1000, 1)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -124,33 +83,33 @@ def main() -> None:
     port = servers.free_port()
     env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", MODEL_CACHE_DIR=str(args.cache),
                OFFLINE_MODE="true", INFERENCE_BACKEND="onnx", LOG_LEVEL="warning")
-    child = subprocess.Popen([servers.PYTHON, __file__, "--serve"], env=env, stdout=subprocess.PIPE,
-                             text=True)
-    request_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"runtime-share-{port}.bin"
+    scratch = Path(tempfile.mkdtemp(prefix="visionhost-runtime-share-"))
+    child = servers.Server("visionhost (runtime timed)", [servers.PYTHON, __file__, "--serve"], env, port,
+                           scratch / "server.log", "/healthz", stdout_to_caller=True)
+    request_file = scratch / "request.bin"
+    weights = args.cache / args.model / "weights.onnx"
     rows = []
+    child.start(timeout=300)
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.5)
         request = servers.v2_request(args.model, "object-detection", small, concurrency.CONFIDENCE)
         request_file.write_bytes(request)
         status, body = servers.send_once(port, request)
         if status != 200:
             raise RuntimeError(f"our server answered {status}: {body[:200]!r}")
         for round_number in range(1, args.rounds + 1):
-            raw = raw_window(args.cache / args.model / "weights.onnx", args.duration)
-            child.send_signal(signal.SIGUSR1)
-            before = thread_cpu_seconds(child.pid)
+            alone = concurrency.raw_point("onnx", {"ONNXRUNTIME_CONCURRENCY": "throughput"}, weights, 640, 8,
+                                          args.duration, 1.0)
+            raw = {"images_per_s": alone["images_per_s"],
+                   "runtime_cpu_per_call_ms": alone["caller_cpu_per_call_ms"]}
+            child.process.send_signal(signal.SIGUSR1)
+            before = servers.thread_cpu_seconds(child.pid)
             load = servers.run_bench_script(
                 "loadgen.py",
                 ["--port", str(port), "--request-file", str(request_file), "--concurrency", "8"],
                 args.duration, 0)
-            after = thread_cpu_seconds(child.pid)
-            child.send_signal(signal.SIGUSR2)
-            runtime = json.loads(child.stdout.readline())
+            after = servers.thread_cpu_seconds(child.pid)
+            child.process.send_signal(signal.SIGUSR2)
+            runtime = json.loads(child.process.stdout.readline())
             requests = max(load.get("completed_all", 0), 1)
             spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
             row = {"round": round_number, "raw": raw, "server_rps": load.get("rps"),
@@ -164,9 +123,7 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             rows.append(row)
     finally:
-        child.terminate()
-        child.wait(15)
-        request_file.unlink(missing_ok=True)
+        child.stop()
     result = {"date": datetime.now().isoformat(timespec="minutes"), "machine": machine.describe(),
               "model": args.model, "image": small_name, "rows": rows}
     args.output.mkdir(parents=True, exist_ok=True)

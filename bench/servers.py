@@ -50,15 +50,25 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
+def _cpu_seconds(stat_path: str) -> float | None:
+    """User plus system CPU seconds from a /proc `stat` file; None once the task is gone."""
+    try:
+        fields = Path(stat_path).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
 def tree_cpu_seconds(pid: int) -> float:
-    total = 0
-    for member in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
+    members = (_cpu_seconds(f"/proc/{member}/stat") for member in process_tree(pid))
+    return sum(seconds for seconds in members if seconds is not None)
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of one process, by thread id."""
+    tasks = {int(task): _cpu_seconds(f"/proc/{pid}/task/{task}/stat")
+             for task in os.listdir(f"/proc/{pid}/task")}
+    return {task: seconds for task, seconds in tasks.items() if seconds is not None}
 
 
 def tree_memory_mb(pid: int) -> tuple[float, float]:
@@ -83,6 +93,8 @@ class Server:
     port: int
     log_path: Path
     ready_path: str = "/info"
+    #: the server's standard output to the caller (`process.stdout`, text) instead of the log
+    stdout_to_caller: bool = False
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self, timeout: float = 180.0) -> None:
@@ -90,8 +102,9 @@ class Server:
         self.process = subprocess.Popen(
             self.command,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE if self.stdout_to_caller else log,
+            stderr=log if self.stdout_to_caller else subprocess.STDOUT,
+            text=self.stdout_to_caller,
             cwd=self.env.get("BENCH_CWD"),
             start_new_session=True,
         )
