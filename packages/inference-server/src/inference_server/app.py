@@ -13,7 +13,7 @@ from inference_core.api import build_manager
 from inference_core.manager import ModelManager
 
 import inference_server
-from inference_server.auth import download_api_key, require_api_key
+from inference_server.auth import ParsedBody, download_api_key, require_api_key
 from inference_server.errors import install_error_handlers
 from inference_server.hosts import AllowedHostsMiddleware
 from inference_server.limits import BodySizeLimitMiddleware
@@ -75,8 +75,8 @@ def _mount_workflows(app: FastAPI, state: ServerState) -> None:
         return
     from inference_workflows.context import WorkflowSettings
 
-    async def api_key(request: Request) -> str | None:
-        return await download_api_key(request, state)
+    async def api_key(request: Request, body: ParsedBody) -> str | None:
+        return await download_api_key(request, state, body)
 
     settings = WorkflowSettings.from_env()
     core = state.settings.core

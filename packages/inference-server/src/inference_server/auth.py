@@ -13,15 +13,18 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fastapi import Request
 
 from inference_server.errors import UnauthorizedError
 from inference_server.state import ServerState, State
 
-if TYPE_CHECKING:
-    from inference_server.schemas import ModelRequest
+
+class ParsedBody(Protocol):
+    """A parsed JSON request body: an inference or model request, a workflow request."""
+
+    api_key: str | None
 
 
 #: A string-valued "api_key" member anywhere in a JSON text (at most 512 characters).
@@ -103,7 +106,7 @@ async def require_api_key(request: Request, state: State) -> None:
 
 
 async def download_api_key(
-    request: Request, state: ServerState, body: ModelRequest | None = None
+    request: Request, state: ServerState, body: ParsedBody | None = None
 ) -> str | None:
     """The key to download a missing model with: the request's Roboflow key.
 

@@ -54,7 +54,10 @@ class PredefinedDescribeInterfaceRequest(BaseModel):
     use_cache: bool = True
 
 
-ApiKeyResolver = Callable[[Request], Awaitable[str | None]]
+#: The Roboflow key a request's downloads use (models, saved workflows), from the request and its
+#: parsed body (which holds the top-level `api_key`); the server's answers None while it checks
+#: its own keys, so that those never leave it.
+ApiKeyResolver = Callable[[Request, Any], Awaitable[str | None]]
 
 
 def build_router(
@@ -67,11 +70,11 @@ def build_router(
     settings = settings or WorkflowSettings.from_env()
     router = APIRouter(tags=["workflows"], dependencies=[Depends(dep) for dep in dependencies or []])
 
-    async def key(request: Request) -> str | None:
-        return await api_key_for(request) if api_key_for is not None else None
+    async def key(request: Request, body: Any) -> str | None:
+        return await api_key_for(request, body) if api_key_for is not None else body.api_key
 
     async def run(spec: dict, body: WorkflowInferenceRequest, request: Request) -> JSONResponse:
-        api_key = await key(request)
+        api_key = await key(request, body)
 
         def execute() -> dict:
             run_settings = (
@@ -95,7 +98,7 @@ def build_router(
     async def run_saved(
         workspace_name: str, workflow_id: str, body: PredefinedWorkflowInferenceRequest, request: Request
     ) -> JSONResponse:
-        api_key = body.api_key or await key(request)
+        api_key = await key(request, body)
         try:
             spec = await run_in_threadpool(
                 load_saved_specification, settings, workspace_name, workflow_id, api_key, body.use_cache
@@ -125,7 +128,7 @@ def build_router(
     async def describe_saved_interface(
         workspace_name: str, workflow_id: str, body: PredefinedDescribeInterfaceRequest, request: Request
     ) -> JSONResponse:
-        api_key = body.api_key or await key(request)
+        api_key = await key(request, body)
 
         def describe() -> dict:
             spec = load_saved_specification(settings, workspace_name, workflow_id, api_key, body.use_cache)
