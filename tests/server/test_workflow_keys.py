@@ -5,12 +5,8 @@ a stand-in for Roboflow's API on another port."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
+from fake_workflow_api import FakeWorkflowApi
 from server_harness import start_server, stop_server
 
 SERVER_KEY = "server-only-secret"
@@ -20,27 +16,13 @@ EMPTY_WORKFLOW = {"version": "1.0", "inputs": [], "steps": [], "outputs": []}
 
 @pytest.fixture
 def roboflow_api():
-    keys_seen: list[list[str] | None] = []
+    running = FakeWorkflowApi(EMPTY_WORKFLOW).start()
+    yield running
+    running.stop()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            keys_seen.append(parse_qs(urlsplit(self.path).query).get("api_key"))
-            config = json.dumps({"specification": EMPTY_WORKFLOW})
-            body = json.dumps({"workflow": {"name": "w", "config": config}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, *args):
-            pass
-
-    api = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{api.server_port}", keys_seen
-    api.shutdown()
-    api.server_close()
+def keys_seen(api: FakeWorkflowApi) -> list[list[str] | None]:
+    return [keys for _, keys in api.hits]
 
 
 def run_saved(http, path: str, body: dict, **options):
@@ -48,7 +30,7 @@ def run_saved(http, path: str, body: dict, **options):
 
 
 def test_a_server_checking_its_own_keys_never_forwards_them(roboflow_api, tmp_path):
-    url, keys_seen = roboflow_api
+    url = roboflow_api.url
     server = start_server({"MODEL_CACHE_DIR": str(tmp_path / "cache"), "API_BASE_URL": url,
                            "ROBOFLOW_API_KEY": CONFIGURED_KEY, "VISIONHOST_API_KEYS": SERVER_KEY},
                           tmp_path / "keyed.log")
@@ -60,11 +42,11 @@ def test_a_server_checking_its_own_keys_never_forwards_them(roboflow_api, tmp_pa
     finally:
         stop_server(server)
     assert in_body.status_code == 200 and in_header.status_code == 200, in_body.text
-    assert keys_seen == [[CONFIGURED_KEY], [CONFIGURED_KEY]]
+    assert keys_seen(roboflow_api) == [[CONFIGURED_KEY], [CONFIGURED_KEY]]
 
 
 def test_without_server_keys_the_request_key_goes_query_first(roboflow_api, tmp_path):
-    url, keys_seen = roboflow_api
+    url = roboflow_api.url
     server = start_server({"MODEL_CACHE_DIR": str(tmp_path / "cache"), "API_BASE_URL": url},
                           tmp_path / "open.log")
     try:
@@ -77,4 +59,4 @@ def test_without_server_keys_the_request_key_goes_query_first(roboflow_api, tmp_
     finally:
         stop_server(server)
     assert [answer.status_code for answer in answers] == [200, 200, 200], answers[0].text
-    assert keys_seen == [["body-key"], ["query-key"], ["body-key"]]
+    assert keys_seen(roboflow_api) == [["body-key"], ["query-key"], ["body-key"]]

@@ -4,11 +4,9 @@ for offline use."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fake_workflow_api import FakeWorkflowApi
 from inference_workflows import WorkflowSettings
 from inference_workflows.errors import WorkflowNotFoundError
 from inference_workflows.saved import load_saved_specification
@@ -17,33 +15,12 @@ from wf_specs import DETECT_CROP_CLASSIFY_COUNT
 
 @pytest.fixture
 def api():
-    hits = []
+    def accepts(path: str, keys: list[str] | None) -> bool:
+        return path == "/acme/workflows/counting" and keys == ["good-key"]
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            parts = urlsplit(self.path)
-            hits.append((parts.path, parse_qs(parts.query).get("api_key")))
-            if parts.path != "/acme/workflows/counting" or parse_qs(parts.query).get("api_key") != [
-                "good-key"
-            ]:
-                self.send_response(404)
-                self.end_headers()
-                return
-            config = json.dumps({"specification": DETECT_CROP_CLASSIFY_COUNT})
-            body = json.dumps({"workflow": {"name": "counting", "config": config}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", hits, server
-    server.shutdown()
+    running = FakeWorkflowApi(DETECT_CROP_CLASSIFY_COUNT, accepts).start()
+    yield running.url, running.hits, running.server
+    running.server.shutdown()
 
 
 def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
