@@ -180,13 +180,17 @@ def test_concurrency_summary_gives_each_target_its_rounds_ratio_and_its_pairs_me
     for r, errors in ((1, 0), (2, 2)):
         server += [
             {"round": r, "system": concurrency.DEFAULT, "image": "bus.jpg cropped to 512x512", "clients": 8,
-             "rps": 4.8, "p50_ms": 1600.0, "p95_ms": 2000.0, "cpu_per_request_ms": 410.0, "errors": errors},
+             "rps": 4.8, "p50_ms": 1600.0, "p95_ms": 2000.0, "cpu_per_request_ms": 410.0, "errors": errors,
+             "detections": 212},
+            {"round": r, "system": concurrency.DEFAULT, "image": "shapes-sample.jpg 640x480", "clients": 8,
+             "rps": 5.0 + r / 10, "p50_ms": 1500.0, "p95_ms": 1900.0, "cpu_per_request_ms": 390.0, "errors": 0,
+             "detections": 24},
             {"round": r, "system": concurrency.DEFAULT, "image": "synthetic scene 3840x2160", "clients": 1,
              "rps": 3.6, "p50_ms": 270.0, "p95_ms": 300.0, "cpu_per_request_ms": 540.0, "errors": 0},
             {"round": r, "system": concurrency.ROBOFLOW, "image": "synthetic scene 3840x2160", "clients": 1,
              "rps": 3.0, "p50_ms": 300.0, "p95_ms": 330.0, "cpu_per_request_ms": 600.0, "errors": 0},
         ]
-    first, single, _ = (name for name, _ in concurrency.TARGETS)
+    first, single, _, sample = (name for name, _ in concurrency.TARGETS)
     paired = [{"pair": p, "target": first, "numerator": 1.0, "denominator": 1.0, "ratio": ratio}
               for p, ratio in ((1, 0.9), (2, 0.8), (3, 1.0))]
     paired.append({"pair": 1, "target": single, "numerator": 250.0, "denominator": 0.0, "ratio": None})
@@ -199,7 +203,9 @@ def test_concurrency_summary_gives_each_target_its_rounds_ratio_and_its_pairs_me
     assert targets[first]["ratio"] == round(4.8 / 5.2, 3) and targets[first]["paired_ratio"] == 0.9
     # a pair without a measurement on one side is left out of the median
     assert targets[single]["ratio"] == 0.9 and targets[single]["paired_ratio"] is None
-    assert [row["errors"] for row in digest["server"]] == [2, 0, 0]  # summed over the rounds
+    assert targets[sample]["ratio"] == round(5.15 / 5.2, 3) and targets[sample]["paired_ratio"] is None
+    assert [row["errors"] for row in digest["server"]] == [2, 0, 0, 0]  # summed over the rounds
     result["summary"] = digest
     page = concurrency.markdown(result)
     assert f"| {first} | >= 0.95 | {round(4.8 / 5.2, 3)} | 0.9 | 0.9, 0.8, 1.0 |" in page
+    assert "| visionhost default | shapes-sample.jpg 640x480 | 8 | 24 | 5.15 |" in page
