@@ -1,14 +1,15 @@
 """Where our server's CPU goes at 8 clients: the runtime's share, the event loop's, the rest.
 
-    .venv/bin/python bench/runtime_share.py [--model bench/2] [--rounds 4] [--duration 10]
+    .venv/bin/python bench/runtime_share.py [--model bench/2] [--rounds 4] [--duration 10] [--image bus]
 
 Our server (ONNX Runtime, its default `adaptive` lanes) runs in a child process whose
 `OnnxSession` calls are timed by thread CPU (a one-thread session runs on the calling thread, so
 that is the runtime's whole cost). Each round measures, one right after the other, the runtime
 alone in this process (`concurrency.raw_point`: 8 threads on the per-core sessions of
 `ONNXRUNTIME_CONCURRENCY=throughput`, thread CPU per call) and the server under 8 closed-loop
-clients (bench/loadgen.py, 512x512 JPEG): its CPU per request, the runtime's CPU per call inside
-it, and its event loop's (main thread) CPU per request. Writes
+clients (bench/loadgen.py; `--image`: the first image of bench/concurrency.py whose name starts with
+it, the 512x512 bus.jpg crop by default, `shapes-sample` for the 640x480 sample): its CPU per
+request, the runtime's CPU per call inside it, and its event loop's (main thread) CPU per request. Writes
 `bench/results/runtime-share-<date>-<machine>.md` and `.json`.
 """
 
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--model", default="bench/2")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--image", default="", help="the start of an image name in bench/concurrency.py")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -79,7 +81,8 @@ def main() -> None:
         return
     import concurrency
 
-    small_name, small = next(iter(concurrency.images().items()))
+    small_name, small = next((name, jpeg) for name, jpeg in concurrency.images().items()
+                             if name.startswith(args.image))
     port = servers.free_port()
     env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", MODEL_CACHE_DIR=str(args.cache),
                OFFLINE_MODE="true", INFERENCE_BACKEND="onnx", LOG_LEVEL="warning")
