@@ -158,8 +158,8 @@ def server_point(server: servers.Server, model_id: str, image_name: str, jpeg: b
         "loadgen.py", ["--port", str(server.port), "--request-file", str(scratch / "request.bin"),
                        "--concurrency", str(clients)], duration, warmup)
     cpu = servers.tree_cpu_seconds(server.pid) - cpu_before
-    return {"image": image_name, "clients": clients, "detections": detections(body), "rps": result.get("rps"),
-            "p50_ms": result.get("p50_ms"), "p95_ms": result.get("p95_ms"),
+    return {"image": image_name, "clients": clients, "detections": detections(body),
+            "rps": result.get("rps"), "p50_ms": result.get("p50_ms"), "p95_ms": result.get("p95_ms"),
             "cpu_per_request_ms": round(cpu / max(result.get("completed_all", 0), 1) * 1000, 1),
             "errors": result.get("errors", 0), "load": uptime()}
 
@@ -321,7 +321,7 @@ def medians(rows: list[dict], keys: tuple[str, ...], values: tuple[str, ...]) ->
 
 
 def summary(result: dict) -> dict:
-    """Medians per point, and the issue's three targets as measured ratios."""
+    """Medians per point, and the targets as measured ratios."""
     raw = medians(result["raw"], ("runtime", "setting", "threads"), ("images_per_s", "p50_ms"))
     server = medians(result["server"], ("system", "image", "clients"),
                      ("rps", "p50_ms", "p95_ms", "cpu_per_request_ms", "detections"))
@@ -366,9 +366,10 @@ def markdown(result: dict) -> str:
              f"15 min) at start: {result['load_at_start']}; at end: {result['load_at_end']}. "
              f"{result['rounds']} rounds, one after the other; each figure below is the median over the rounds "
              "(every round's rows are in the JSON file).", "",
-             "Post-processing load: the 512x512 crop of bus.jpg makes the random-weight model score every anchor "
-             "above the threshold (3,000 candidates into NMS, the worst case); the 640x480 sample is the image "
-             "its class bias was calibrated on (about 50 candidates). `detections`: what the answer held.", "",
+             "Post-processing load: the 512x512 crop of bus.jpg makes the random-weight model score every "
+             "anchor above the threshold (3,000 candidates into NMS, the worst case); the 640x480 sample is "
+             "the image its class bias was calibrated on (about 50 candidates). `detections`: what the "
+             "answer held.", "",
              "## Targets", "",
              "`rounds`: the ratio of the two sides' medians over the rounds (for the first target, the best of "
              "the six raw medians). `paired`: the median of the ratios of adjacent windows, each target's two "

@@ -81,8 +81,11 @@ def main() -> None:
         return
     import concurrency
 
-    small_name, small = next((name, jpeg) for name, jpeg in concurrency.images().items()
-                             if name.startswith(args.image))
+    pictures = concurrency.images()
+    chosen = [name for name in pictures if name.startswith(args.image)]
+    if not chosen:
+        parser.error(f"--image {args.image!r} starts none of: {', '.join(pictures)}")
+    small_name, small = chosen[0], pictures[chosen[0]]
     port = servers.free_port()
     env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", MODEL_CACHE_DIR=str(args.cache),
                OFFLINE_MODE="true", INFERENCE_BACKEND="onnx", LOG_LEVEL="warning")

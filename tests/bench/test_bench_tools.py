@@ -183,8 +183,8 @@ def test_concurrency_summary_gives_each_target_its_rounds_ratio_and_its_pairs_me
              "rps": 4.8, "p50_ms": 1600.0, "p95_ms": 2000.0, "cpu_per_request_ms": 410.0, "errors": errors,
              "detections": 212},
             {"round": r, "system": concurrency.DEFAULT, "image": "shapes-sample.jpg 640x480", "clients": 8,
-             "rps": 5.0 + r / 10, "p50_ms": 1500.0, "p95_ms": 1900.0, "cpu_per_request_ms": 390.0, "errors": 0,
-             "detections": 24},
+             "rps": 5.0 + r / 10, "p50_ms": 1500.0, "p95_ms": 1900.0, "cpu_per_request_ms": 390.0,
+             "errors": 0, "detections": 24},
             {"round": r, "system": concurrency.DEFAULT, "image": "synthetic scene 3840x2160", "clients": 1,
              "rps": 3.6, "p50_ms": 270.0, "p95_ms": 300.0, "cpu_per_request_ms": 540.0, "errors": 0},
             {"round": r, "system": concurrency.ROBOFLOW, "image": "synthetic scene 3840x2160", "clients": 1,
@@ -209,3 +209,6 @@ def test_concurrency_summary_gives_each_target_its_rounds_ratio_and_its_pairs_me
     page = concurrency.markdown(result)
     assert f"| {first} | >= 0.95 | {round(4.8 / 5.2, 3)} | 0.9 | 0.9, 0.8, 1.0 |" in page
     assert "| visionhost default | shapes-sample.jpg 640x480 | 8 | 24 | 5.15 |" in page
+    # a point's detections come from its answer: one image's object, or Roboflow's list of one
+    assert concurrency.detections(b'{"predictions": [{}, {}]}') == 2
+    assert concurrency.detections(b'[{"predictions": [{}]}]') == 1
