@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import supervision as sv
+from inference_core.responses import random_uuids
 
 from inference_workflows import detections as D
 from inference_workflows import kinds as K
@@ -186,7 +187,7 @@ class DetectionOffset(Block):
             )
         moved.xyxy = np.array(boxes, dtype=float)
         moved[D.PARENT_ID] = predictions[D.DETECTION_ID].copy()
-        moved[D.DETECTION_ID] = np.array([str(uuid.uuid4()) for _ in range(len(moved))])
+        moved[D.DETECTION_ID] = np.array(random_uuids(len(moved)))
         return {"predictions": moved}
 
 
@@ -272,7 +273,7 @@ def _relabel(detections: sv.Detections, chosen: list[tuple[str, int, float]]) ->
     detections.class_id = np.array([item[1] for item in chosen])
     detections.confidence = np.array([item[2] for item in chosen], dtype=float)
     detections.data[D.CLASS_NAME] = np.array([item[0] for item in chosen])
-    detections.data[D.DETECTION_ID] = np.array([str(uuid.uuid4()) for _ in chosen])
+    detections.data[D.DETECTION_ID] = np.array(random_uuids(len(chosen)))
     return detections
 
 
