@@ -19,12 +19,12 @@ def api():
         return path == "/acme/workflows/counting" and keys == ["good-key"]
 
     running = FakeWorkflowApi(DETECT_CROP_CLASSIFY_COUNT, accepts).start()
-    yield running.url, running.hits, running.server
-    running.server.shutdown()
+    yield running
+    running.stop()
 
 
 def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
-    url, hits, server = api
+    url, hits = api.url, api.hits
     settings = WorkflowSettings(downloaded_dir=tmp_path / "downloaded", api_base_url=url)
     assert load_saved_specification(settings, "acme", "counting", "good-key") == DETECT_CROP_CLASSIFY_COUNT
     assert hits == [("/acme/workflows/counting", ["good-key"])]
@@ -38,8 +38,7 @@ def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
     assert load_saved_specification(settings, "acme", "counting", "good-key") == DETECT_CROP_CLASSIFY_COUNT
     assert len(hits) == 1
     # use_cache=False asks the API again; when it cannot be reached, the kept copy answers
-    server.shutdown()
-    server.server_close()
+    api.stop()
     assert (
         load_saved_specification(settings, "acme", "counting", "good-key", use_cache=False)
         == DETECT_CROP_CLASSIFY_COUNT
@@ -47,7 +46,7 @@ def test_fetched_from_the_api_then_served_offline_from_disk(api, tmp_path):
 
 
 def test_local_folder_wins_and_unknown_or_unreachable_are_clear(api, tmp_path):
-    url, hits, _ = api
+    url, hits = api.url, api.hits
     local = tmp_path / "specs" / "acme"
     local.mkdir(parents=True)
     (local / "counting.json").write_text(
